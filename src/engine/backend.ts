@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Turns off the WebGPU kernels whose float atomics make results vary from run to run
+ * (FIELD-NOTES "Determinism"): split-K matmul is replaced by the packed program. Call after
+ * the backend is chosen; a no-op elsewhere.
+ */
+export function configureDeterminism(): void {
+  if (tf.getBackend() === 'webgpu') {
+    tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', 3);
+  }
+}
+
+/**
+ * Selects a backend and reports what actually runs: tf.setBackend resolves false instead of
+ * throwing, and tfjs silently keeps another backend (FIELD-NOTES "Backend selection").
+ */
+export async function useBackend(name: string): Promise<{ ok: boolean; backend: string; reason?: string }> {
+  let ok = false;
+  let reason: string | undefined;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (e) {
+    reason = e instanceof Error ? e.message : String(e);
+  }
+  const backend = tf.getBackend();
+  if (!ok || backend !== name) {
+    reason = reason ?? `the ${name} backend could not be initialised`;
+    return { ok: false, backend, reason };
+  }
+  configureDeterminism();
+  return { ok: true, backend };
+}

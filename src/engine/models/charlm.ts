@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { dense, denseDefs, dropout, layerNorm, layerNormDefs } from './layers';
+import type { CharLmSpec, Model, ParamDef } from './types';
+
+/**
+ * A small causal character-level transformer (pre-LN GPT). The token embedding is
+ * oneHot(ids) x matMul, not tf.gather: gather's gradient (unsortedSegmentSum) uses float
+ * atomics on WebGPU and is not deterministic (FIELD-NOTES "Determinism").
+ */
+export function createCharLm(spec: CharLmSpec): Model {
+  const { vocabSize: V, contextLength: T, dModel: d, numHeads: H, numLayers: L } = spec;
+  if (d % H !== 0) throw new Error(`charlm: dModel ${d} must be divisible by numHeads ${H}`);
+  const dh = d / H;
+  const params: ParamDef[] = [
+    { name: 'tok_emb', shape: [V, d], init: 'embedding', decay: false },
+    { name: 'pos_emb', shape: [T, d], init: 'embedding', decay: false },
+  ];
+  for (let i = 0; i < L; i++) {
+    const b = `blocks.${i}`;
+    params.push(
+      ...layerNormDefs(`${b}.ln1`, d),
+      ...denseDefs(`${b}.attn.qkv`, d, 3 * d),
+      ...denseDefs(`${b}.attn.proj`, d, d),
+      ...layerNormDefs(`${b}.ln2`, d),
+      ...denseDefs(`${b}.mlp.fc`, d, 4 * d),
+      ...denseDefs(`${b}.mlp.proj`, 4 * d, d),
+    );
+  }
+  params.push(...layerNormDefs('ln_f', d), ...denseDefs('head', d, V));
+
+  // Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. Kept on the device.
+  const maskValues = new Float32Array(T * T);
+  for (let r = 0; r < T; r++) for (let c = r + 1; c < T; c++) maskValues[r * T + c] = -1e9;
+  const mask = tf.keep(tf.tensor2d(maskValues, [T, T]));
+  const scale = tf.keep(tf.scalar(1 / Math.sqrt(dh)));
+
+  return {
+    spec,
+    params,
+    forward(p, x, ctx) {
+      const B = x.shape[0];
+      const ids = tf.reshape(x, [B * T]);
+      let h = tf.matMul(tf.oneHot(ids as tf.Tensor1D, V), p['tok_emb'] as tf.Tensor2D);
+      h = tf.add(tf.reshape(h, [B, T, d]), p['pos_emb']) as tf.Tensor2D;
+      let site = 0;
+      for (let i = 0; i < L; i++) {
+        const b = `blocks.${i}`;
+        // Attention.
+        const a = tf.reshape(layerNorm(p, `${b}.ln1`, h), [B * T, d]) as tf.Tensor2D;
+        const qkv = dense(p, `${b}.attn.qkv`, a);
+        const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]));
+        let att = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
+        att = tf.softmax(att);
+        att = dropout(att, spec.dropout, ctx.training, ctx.dropoutSeed, site++);
+        const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
+        const attnOut = dropout(dense(p, `${b}.attn.proj`, y), spec.dropout, ctx.training, ctx.dropoutSeed, site++);
+        h = tf.add(h, tf.reshape(attnOut, [B, T, d])) as tf.Tensor2D;
+        // MLP.
+        const m = tf.reshape(layerNorm(p, `${b}.ln2`, h), [B * T, d]) as tf.Tensor2D;
+        const fc = tf.relu(dense(p, `${b}.mlp.fc`, m));
+        const mlpOut = dropout(dense(p, `${b}.mlp.proj`, fc), spec.dropout, ctx.training, ctx.dropoutSeed, site++);
+        h = tf.add(h, tf.reshape(mlpOut, [B, T, d])) as tf.Tensor2D;
+      }
+      const out = tf.reshape(layerNorm(p, 'ln_f', h), [B * T, d]) as tf.Tensor2D;
+      return dense(p, 'head', out);
+    },
+    dispose() {
+      mask.dispose();
+      scale.dispose();
+    },
+  };
+}
