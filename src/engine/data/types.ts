@@ -43,6 +43,8 @@ export interface TabularDataset {
   /** notes for the user (missing values filled, columns treated as categorical, ...). */
   notes: string[];
   fingerprint: Fingerprint;
+  /** regression only: mean/std of the raw label, so a prediction p maps back as p * std + mean. */
+  labelStats?: { mean: number; std: number };
 }
 
 export interface ImageDataset {
@@ -82,4 +84,14 @@ export interface ParseOptions {
   channels?: 1 | 3;
   /** called with a fraction in [0, 1] while parsing slow inputs. */
   onProgress?: (fraction: number, what: string) => void;
+  /** size budget over all input bytes (uncompressed, for a zip); default 256 MiB. */
+  maxBytes?: number;
+  /** images: decoder to use instead of the default (PNG via fast-png, others via the browser). */
+  imageDecoder?: ImageDecoder;
 }
+
+/** Decodes one image file to 8-bit RGBA, row-major, width * height * 4 bytes. */
+export type ImageDecoder = (
+  bytes: Uint8Array,
+  path: string,
+) => Promise<{ width: number; height: number; data: Uint8ClampedArray | Uint8Array }>;

@@ -1,0 +1,386 @@
+// CSV -> TabularDataset. Every value is read as a string (papaparse's dynamicTyping would turn
+// "007" into 7 and "NA" into a string in the same column) and typed here, per column:
+//   numeric      every non-missing value is a finite decimal number -> mean-filled, standardised
+//   categorical  anything else -> one-hot `col=value`, missing values get their own "(missing)"
+// Columns that cannot help a model are left out and reported (DroppedColumn), never silently:
+//   - every value missing, or one value only (constant; after filling, std 0)
+//   - identifiers: a column whose NAME looks like an id (id, user_id, PassengerId, index, a blank
+//     first header as pandas writes) and whose values are all different; or, whatever its name,
+//     an integer column that is 0..n-1 or 1..n in SHUFFLED order (n >= 20). In file order such a
+//     column may be a time step with a trend, and distinct integers elsewhere (years) may carry
+//     signal: both kept.
+//   - text columns where every value is different (names), or with more distinct values than
+//     max(50, rows/2), or mostly unique (> 50 distinct and more than half the non-missing rows
+//     distinct, e.g. cabin numbers): one-hot over near-unique values only memorises rows.
+//   - a column that is a one-to-one relabelling of the label (titanic's `alive` is yes/no for
+//     survived 1/0): a leak that teaches nothing and reports 100%; or of an earlier kept column
+//     (`class` First/Second/Third = `pclass` 1/2/3): a duplicate. Only checked where values
+//     repeat (n >= 20 rows, at most n/2 distinct values), so coincidences cannot trigger it.
+// The rules give reasons a person can check in the "what I understood" panel; a wrongly dropped
+// column is one of them, never a silent change.
+import Papa from 'papaparse';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { sha256Hex, tabularFingerprint } from './fingerprint';
+import { decodeUtf8Strict } from './text';
+import type { DroppedColumn, ParseOptions, TabularDataset, TaskKind } from './types';
+
+const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', '?']);
+const MAX_CLASSES_INTEGER_LABEL = 20;
+
+/** Empty, NA, N/A, NaN, null or ? (any case). Cheap tests first: this runs once per cell. */
+export function isMissing(v: string): boolean {
+  if (v.length === 0) return true;
+  if (v.length > 4) return false;
+  const c = v.charCodeAt(0);
+  return (c === 63 || (c | 32) === 110) && MISSING.has(v.toLowerCase());
+}
+
+/** A finite decimal number, else NaN. Number() alone also reads hex/binary/octal ("0x1F"). */
+function parseNum(v: string): number {
+  const x = Number(v);
+  if (v.length === 0 || !Number.isFinite(x)) return NaN;
+  const c1 = v.charCodeAt(1) | 32;
+  return v.charCodeAt(0) === 48 && (c1 === 120 || c1 === 98 || c1 === 111) ? NaN : x;
+}
+
+/** Code-unit order: deterministic everywhere, unlike localeCompare. */
+const lexical = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Column names that announce an identifier. Deliberately narrow: "paid" or "grid" must not match. */
+export function looksLikeIdName(name: string): boolean {
+  const n = name.trim();
+  return (
+    /^(id|ids|idx|index|key|uuid|guid|row|rowid|row_id|row number|#|no|unnamed: ?0)$/i.test(n) ||
+    /(^|[\s_.-])(id|uuid|guid)$/i.test(n) ||
+    /[a-z0-9](Id|ID)$/.test(n) ||
+    /^id[\s_.-]/i.test(n)
+  );
+}
+
+interface Table {
+  header: string[];
+  /** column-major: columns[c][row], values trimmed. */
+  columns: string[][];
+  numRows: number;
+  /** line number (1-based) where data row i starts; counts multi-line quoted fields correctly. */
+  line: (row: number) => number;
+}
+
+/** Splits the text into columns, checking that every row has as many fields as the header. */
+function readTable(text: string, name: string, onProgress?: ParseOptions['onProgress']): Table {
+  let header: string[] | undefined;
+  const columns: string[][] = [];
+  const cursors: number[] = []; // text offset where each row (header included) ends
+  let failure: DatasetError | undefined;
+  // Line of the row that begins at `from` (after blank lines papaparse skipped). Only called
+  // for messages, so a scan from the top is fine.
+  const lineAt = (from: number): number => {
+    let s = from;
+    while (s < text.length && /\s/.test(text[s]!)) s++;
+    let line = 1;
+    for (let i = text.indexOf('\n'); i >= 0 && i < s; i = text.indexOf('\n', i + 1)) line++;
+    return line;
+  };
+  const rowStart = (i: number): number => (i === 0 ? 0 : cursors[i - 1]!);
+  const fail = (e: DatasetError, parser: Papa.Parser): void => { failure = e; parser.abort(); };
+  Papa.parse<string[]>(text, {
+    header: false,
+    dynamicTyping: false,
+    skipEmptyLines: true,
+    step: (r, parser) => {
+      const row = r.data;
+      const quoteError = r.errors.find((e) => e.type === 'Quotes');
+      if (quoteError) {
+        const line = lineAt(rowStart(cursors.length));
+        return fail(new DatasetError('bad-csv', `line ${line}: ${quoteError.message.toLowerCase()} in ${name}`, `line ${line}`), parser);
+      }
+      if (header === undefined) {
+        header = row;
+        for (let c = 0; c < row.length; c++) columns.push([]);
+      } else if (row.length !== header.length) {
+        if (row.length === 1 && row[0]!.trim() === '') return; // a line of spaces: blank, not ragged
+        const line = lineAt(rowStart(cursors.length));
+        return fail(new DatasetError('ragged-row', `line ${line}: expected ${header.length} fields, found ${row.length}`, `line ${line}`), parser);
+      } else {
+        for (let c = 0; c < row.length; c++) columns[c]!.push(row[c]!.trim());
+      }
+      cursors.push(r.meta.cursor);
+      if (onProgress && cursors.length % 20000 === 0) onProgress((0.8 * r.meta.cursor) / text.length, 'reading CSV');
+    },
+  });
+  if (failure) throw failure;
+  if (header === undefined) throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
+  const numRows = cursors.length - 1;
+  if (numRows === 0) throw new DatasetError('header-only', `${name} has a header row but no data rows`, 'line 2');
+  return { header, columns, numRows, line: (row) => lineAt(rowStart(row + 1)) };
+}
+
+/** Blank header cells become "column N"; repeated names get "_2", "_3" (noted). */
+function cleanHeader(raw: string[], notes: string[]): string[] {
+  const seen = new Set<string>();
+  return raw.map((h, i) => {
+    // pandas writes its index with a blank header: call it "index" so it is treated as an id
+    let n = h.trim() || (i === 0 ? 'index' : `column ${i + 1}`);
+    if (seen.has(n)) {
+      let k = 2;
+      while (seen.has(`${n}_${k}`)) k++;
+      notes.push(`column ${i + 1} repeats the name "${n}"; renamed ${n}_${k}`);
+      n = `${n}_${k}`;
+    }
+    seen.add(n);
+    return n;
+  });
+}
+
+function pickLabel(header: string[], wanted: string | undefined, name: string): number {
+  if (wanted === undefined) return header.length - 1;
+  let i = header.indexOf(wanted);
+  if (i < 0) {
+    const ci = header.filter((h) => h.toLowerCase() === wanted.toLowerCase());
+    if (ci.length === 1) i = header.indexOf(ci[0]!);
+  }
+  if (i < 0) {
+    throw new DatasetError('unknown-label', `${name} has no column named "${wanted}"; columns are: ${header.join(', ')}`);
+  }
+  return i;
+}
+
+interface Label {
+  task: TaskKind;
+  y: Int32Array | Float32Array;
+  classes: string[];
+  labelStats?: { mean: number; std: number };
+}
+
+function encodeLabel(values: string[], labelName: string, task: TaskKind | undefined, line: (i: number) => number): Label {
+  const nums = values.map(parseNum);
+  const firstBad = nums.findIndex((v) => Number.isNaN(v));
+  const distinct = new Set(nums.filter((v) => !Number.isNaN(v))).size;
+  const badLabel = (why: string): DatasetError => {
+    const l = line(firstBad);
+    return new DatasetError('label-not-numeric', `line ${l}: label ${labelName} ${why}, found "${values[firstBad]}"`, `line ${l}`);
+  };
+  if (task === 'regression' && firstBad >= 0) throw badLabel('must be a number for regression');
+  if (task === undefined) {
+    if (firstBad < 0) {
+      const integral = nums.every((v) => Number.isInteger(v));
+      task = distinct > MAX_CLASSES_INTEGER_LABEL || !integral ? 'regression' : 'classification';
+    } else {
+      // Mostly numbers with many values and a stray word: a regression label with a typo, not
+      // hundreds of classes. Say where the typo is.
+      const numeric = nums.length - nums.filter((v) => Number.isNaN(v)).length;
+      if (numeric >= 0.9 * nums.length && distinct > MAX_CLASSES_INTEGER_LABEL) {
+        throw badLabel('looks numeric (regression) but has text; fix the value or choose classification');
+      }
+      task = 'classification';
+    }
+  }
+  if (task === 'regression') {
+    let mean = 0;
+    for (const v of nums) mean += v;
+    mean /= nums.length;
+    let v2 = 0;
+    for (const v of nums) v2 += (v - mean) ** 2;
+    const std = Math.sqrt(v2 / nums.length);
+    if (!(std > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
+    return { task, y: Float32Array.from(nums, (v) => (v - mean) / std), classes: [], labelStats: { mean, std } };
+  }
+  // Numeric classes are compared as numbers ("1.0" and "1" are one class) and sorted numerically.
+  const allNum = firstBad < 0;
+  const keys = allNum ? nums.map((v) => String(v)) : values;
+  const uniq = [...new Set(keys)];
+  const classes = allNum ? uniq.sort((a, b) => Number(a) - Number(b)) : uniq.sort(lexical);
+  if (classes.length < 2) {
+    throw new DatasetError('single-class', `label ${labelName} has only one class ("${classes[0]}"); classification needs at least 2`);
+  }
+  const idx = new Map(classes.map((c, i) => [c, i]));
+  return { task, y: Int32Array.from(keys, (k) => idx.get(k)!), classes };
+}
+
+/** A kept column: its feature names and a writer for one row's feature values. */
+interface Encoder {
+  names: string[];
+  write: (row: number, out: Float32Array, at: number) => void;
+}
+
+/** One pass over a column: what is missing, what parses as a number, first-seen value codes. */
+interface Analysis {
+  missing: Uint8Array;
+  /** number of non-missing values */
+  m: number;
+  /** parsed values; NaN where missing or not a number */
+  nums: Float64Array;
+  /** row of the first non-missing value that is not a number, or -1 */
+  firstText: number;
+  /** distinct non-missing value -> its first-seen code */
+  seen: Map<string, number>;
+  /**
+   * Values renumbered by first appearance (all missing values as one value). Two columns
+   * determine each other one-to-one exactly when these codes are equal, which finds label
+   * copies and duplicated columns in one pass per column instead of comparing every pair.
+   */
+  codes: Int32Array;
+  /** number of distinct codes (missing counted as one value) */
+  numCodes: number;
+}
+
+function analyse(values: string[]): Analysis {
+  const n = values.length;
+  const missing = new Uint8Array(n), nums = new Float64Array(n), codes = new Int32Array(n);
+  const seen = new Map<string, number>();
+  let m = 0, firstText = -1, next = 0, missingCode = -1;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (isMissing(v)) {
+      missing[i] = 1;
+      nums[i] = NaN;
+      if (missingCode < 0) missingCode = next++;
+      codes[i] = missingCode;
+      continue;
+    }
+    m++;
+    const x = (nums[i] = parseNum(v));
+    if (firstText < 0 && Number.isNaN(x)) firstText = i;
+    let code = seen.get(v);
+    if (code === undefined) seen.set(v, (code = next++));
+    codes[i] = code;
+  }
+  return { missing, m, nums, firstText, seen, codes, numCodes: next };
+}
+
+function encodeColumn(col: string, values: string[], a: Analysis, line: (i: number) => number, notes: string[]): Encoder | string {
+  const n = values.length;
+  const { m, nums, firstText, missing } = a;
+  const distinct = a.seen.size;
+  if (m === 0) return 'every value is missing';
+  const first = (): string => values[missing.indexOf(0)]!;
+  if (distinct === 1 && m === n) return `constant (every value is "${first()}")`;
+  if (looksLikeIdName(col) && distinct === m) return 'identifier (the name looks like an id and every value is different)';
+
+  if (firstText < 0) {
+    // A shuffled 0..n-1 / 1..n can only be an id numbered before the rows were shuffled. In file
+    // order it may be a time step (day 1..365 of a sales series) that carries a trend: kept.
+    if (m === n && distinct === n && n >= 20 && nums.every(Number.isInteger)) {
+      let min = Infinity, max = -Infinity, sorted = true; // no Math.min(...xs): large n overflows the stack
+      nums.forEach((v, i) => { if (v < min) min = v; if (v > max) max = v; if (i > 0 && v < nums[i - 1]!) sorted = false; });
+      if ((min === 0 || min === 1) && max - min === n - 1 && !sorted) return `row id (the values are ${min}..${max} in shuffled order, each once)`;
+    }
+    let mean = 0;
+    for (const v of nums) if (!Number.isNaN(v)) mean += v;
+    mean /= m;
+    let v2 = 0;
+    for (const v of nums) if (!Number.isNaN(v)) v2 += (v - mean) ** 2;
+    const std = Math.sqrt(v2 / n); // filled values sit at the mean and add nothing to the sum
+    if (!(std > 0)) return `constant (every value is "${first()}")`;
+    if (m < n) notes.push(`${col}: ${plural(n - m, 'missing value')} filled with the mean ${round(mean)}`);
+    return {
+      names: [col],
+      write: (r, out, at) => { out[at] = missing[r] ? 0 : (nums[r]! - mean) / std; },
+    };
+  }
+
+  if (distinct === m && m > 1) return `every value is different (${distinct} values: a name or an id)`;
+  const limit = Math.max(50, n / 2);
+  if (distinct > limit) return `too many distinct values (${distinct}, more than ${Math.floor(limit)}) to one-hot`;
+  if (distinct > 50 && distinct > m / 2) return `mostly unique values (${distinct} distinct in ${m} non-missing rows)`;
+  if (nums.some((v) => !Number.isNaN(v))) {
+    notes.push(`${col}: has text (first "${values[firstText]}" on line ${line(firstText)}), so it is treated as categorical`);
+  }
+  const cats = [...a.seen.keys()].sort(lexical);
+  if (m < n) cats.push('(missing)');
+  const idx = new Map(cats.map((c, i) => [c, i]));
+  const codes = Int32Array.from(values.keys(), (i) => idx.get(missing[i] ? '(missing)' : values[i]!)!);
+  return {
+    names: cats.map((c) => `${col}=${c}`),
+    write: (r, out, at) => { out.fill(0, at, at + cats.length); out[at + codes[r]!] = 1; },
+  };
+}
+
+/**
+ * Same one-to-one pattern, and enough repetition for that to mean something: two columns of
+ * all-distinct values (two continuous measurements) always have codes 0, 1, 2, ..., and a binary
+ * column can match another on a handful of rows by chance.
+ */
+function sameCodes(a: Analysis, b: Analysis): boolean {
+  const n = a.codes.length;
+  if (a.numCodes !== b.numCodes || n < 20 || a.numCodes * 2 > n) return false;
+  for (let i = 0; i < n; i++) if (a.codes[i] !== b.codes[i]) return false;
+  return true;
+}
+
+const round = (v: number): string => String(Math.round(v * 1000) / 1000);
+const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+
+export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOptions = {}): Promise<TabularDataset> {
+  checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_BYTES, name);
+  if (bytes.length === 0) throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
+  const text = decodeUtf8Strict(bytes, name, 'a text CSV file');
+  if (text.trim() === '') throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
+  const notes: string[] = [];
+  const table = readTable(text, name, options.onProgress);
+  const header = cleanHeader(table.header, notes);
+  const li = pickLabel(header, options.label, name);
+  const labelName = header[li]!;
+
+  // Rows without a label cannot be trained on; keep the rest and remember their lines.
+  const keep: number[] = [];
+  const rawLabel = table.columns[li]!;
+  for (let i = 0; i < table.numRows; i++) if (!isMissing(rawLabel[i]!)) keep.push(i);
+  let columns = table.columns;
+  if (keep.length < table.numRows) {
+    const first = rawLabel.findIndex(isMissing);
+    notes.push(`${plural(table.numRows - keep.length, 'row')} without a ${labelName} value dropped (first on line ${table.line(first)})`);
+    if (keep.length === 0) throw new DatasetError('empty', `${name}: every row is missing the label ${labelName}`);
+    columns = columns.map((col) => keep.map((i) => col[i]!));
+  }
+  const line = (i: number): number => table.line(keep[i]!);
+
+  const labelColumn = analyse(columns[li]!);
+  const label = encodeLabel(columns[li]!, labelName, options.task, line);
+  const dropped: DroppedColumn[] = [];
+  const encoders: Encoder[] = [];
+  // Leaks and duplicates: a feature that is a one-to-one relabelling of the label (titanic's
+  // `alive` = yes/no for survived = 1/0) teaches nothing and fakes 100% accuracy; one that
+  // relabels an earlier kept column (`class` First/Second/Third = `pclass` 1/2/3) adds nothing.
+  const kept: { col: string; a: Analysis }[] = [];
+  header.forEach((col, c) => {
+    if (c === li) return;
+    const a = analyse(columns[c]!);
+    if (sameCodes(a, labelColumn)) {
+      dropped.push({ column: col, reason: `copies the label ${labelName} (each value goes with exactly one label value)` });
+      return;
+    }
+    const e = encodeColumn(col, columns[c]!, a, line, notes);
+    if (typeof e === 'string') return dropped.push({ column: col, reason: e });
+    const twin = kept.find((k) => sameCodes(k.a, a));
+    if (twin) return dropped.push({ column: col, reason: `same information as column ${twin.col} (one-to-one)` });
+    kept.push({ col, a });
+    encoders.push(e);
+  });
+  const featureNames = encoders.flatMap((e) => e.names);
+  if (featureNames.length === 0) {
+    const why = dropped.map((d) => `${d.column}: ${d.reason}`).join('; ');
+    throw new DatasetError('no-features', `${name} has no usable feature columns${why ? ` (${why})` : ''}`);
+  }
+
+  const numRows = keep.length, numFeatures = featureNames.length;
+  const x = new Float32Array(numRows * numFeatures);
+  for (let r = 0; r < numRows; r++) {
+    let at = r * numFeatures;
+    for (const e of encoders) { e.write(r, x, at); at += e.names.length; }
+  }
+  options.onProgress?.(1, 'reading CSV');
+  notes.unshift(
+    label.task === 'classification'
+      ? `label ${labelName}: classification, ${label.classes.length} classes`
+      : `label ${labelName}: regression (mean ${round(label.labelStats!.mean)}, std ${round(label.labelStats!.std)})`,
+  );
+  const sha = await sha256Hex(bytes);
+  const ds: TabularDataset = {
+    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, task: label.task,
+    y: label.y, classes: label.classes, dropped, notes,
+    fingerprint: tabularFingerprint(sha, { rows: numRows, features: numFeatures, label: labelName, task: label.task, classes: label.classes.length }),
+  };
+  if (label.labelStats) ds.labelStats = label.labelStats;
+  return ds;
+}
