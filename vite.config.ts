@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   server: { port: 5173, strictPort: false },
   worker: { format: 'es' },
+  // Pre-bundle up front: a dependency discovered late makes the dev server reload the page,
+  // which would cut a browser test (or a person's training run) short.
+  optimizeDeps: {
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'idb-keyval', 'papaparse', 'fflate', 'fast-png'],
+  },
   build: { target: 'es2022', sourcemap: true },
   test: {
     projects: [

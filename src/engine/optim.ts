@@ -103,8 +103,12 @@ export class Optimizer {
 /** Scales grads so their global L2 norm is at most maxNorm. Stays on the device: no sync. */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, names: string[], maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
-    const sq = names.map((n) => tf.sum(tf.square(grads[n])));
-    const norm = tf.sqrt(tf.addN(sq));
+    // A chain of adds, not tf.addN: WebGPU's addN binds one storage buffer per input and
+    // gives garbage past the device's limit (8 on SwiftShader), which made charlm (18 params)
+    // train differently on every run. Measured; see docs/engine.md "WebGPU pitfalls".
+    let total = tf.scalar(0);
+    for (const n of names) total = tf.add(total, tf.sum(tf.square(grads[n])));
+    const norm = tf.sqrt(total);
     const scale = tf.div(tf.scalar(maxNorm), tf.maximum(norm, tf.scalar(maxNorm)));
     const out: Record<string, tf.Tensor> = {};
     for (const n of names) out[n] = tf.mul(grads[n], scale);

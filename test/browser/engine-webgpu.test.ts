@@ -1,0 +1,55 @@
+// Bit-exact resume on the WebGPU backend (SwiftShader) inside a dedicated worker in Chromium.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ViteDevServer } from 'vite';
+import { openBrowser, startServer, type BrowserSession } from './harness';
+import type { EngineTestApi } from './engine.worker';
+
+let server: ViteDevServer;
+let session: BrowserSession;
+
+type Call = <K extends keyof EngineTestApi>(method: K, ...args: Parameters<EngineTestApi[K]>) => Promise<Awaited<ReturnType<EngineTestApi[K]>>>;
+const call: Call = (method, ...args) =>
+  session.page.evaluate(
+    ([m, a]) => (window as any).engine[m](...a),
+    [method, args] as [string, unknown[]],
+  ) as any;
+
+beforeAll(async () => {
+  const s = await startServer();
+  server = s.server;
+  session = await openBrowser();
+  await session.page.goto(`${s.url}/test/browser/engine.html`);
+  await session.page.waitForFunction(() => (window as any).engineReady === true);
+});
+
+afterAll(async () => {
+  if (session) console.log(session.logs.filter((l) => !l.includes('[debug]')).slice(-20).join('\n'));
+  await session?.close();
+  await server?.close();
+});
+
+describe('WebGPU in a worker', () => {
+  it('gets the WebGPU backend with deterministic matmul', async () => {
+    const r = await call('backend', 'webgpu');
+    expect(r, JSON.stringify(r)).toMatchObject({ ok: true, backend: 'webgpu', determinism: 3 });
+  });
+
+  const families = [
+    { family: 'mlp' as const, o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [3, 5] },
+    { family: 'cnn' as const, o: { filters: [4], hidden: [8], batchSize: 8, dropout: 0.1 }, ks: [2, 5] },
+    { family: 'charlm' as const, o: { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1, batchSize: 8, dropout: 0.1 }, ks: [3] },
+  ];
+  for (const f of families) {
+    for (const optimizer of ['adamw', 'sgd'] as const) {
+      it(`${f.family} + ${optimizer}: k steps + save + load + rest == straight`, async () => {
+        const r = await call('resumeCheck', f.family, { ...f.o, optimizer, steps: 7, schedule: 'cosine', warmupSteps: 2, scheduleSteps: 7, logEvery: 2, evalEvery: 3, seed: 5 }, f.ks);
+        expect(r.backend).toBe('webgpu');
+        for (const x of r.results) {
+          expect(x.mismatches, `k=${x.k}`).toEqual([]);
+          expect(x.stateMismatches, `k=${x.k}`).toEqual([]);
+        }
+        expect(r.leaked).toBe(0);
+      });
+    }
+  }
+});
