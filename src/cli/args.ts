@@ -1,0 +1,157 @@
+// Command-line options -> engine overrides. Every number is checked here, so a typo gives a
+// one-line message naming the option instead of a stack trace from deep in the engine.
+import { parseArgs } from 'node:util';
+import type { ConfigOverrides } from '../engine/config';
+import type { ParseOptions } from '../engine/data/types';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const TRAIN_OPTIONS = {
+  data: { type: 'string' },
+  out: { type: 'string' },
+  model: { type: 'string' },
+  label: { type: 'string' },
+  task: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  momentum: { type: 'string' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  schedule: { type: 'string' },
+  'warmup-steps': { type: 'string' },
+  'schedule-steps': { type: 'string' },
+  freeze: { type: 'string', multiple: true },
+  'val-fraction': { type: 'string' },
+  'clip-norm': { type: 'string' },
+  hidden: { type: 'string' },
+  filters: { type: 'string' },
+  'context-length': { type: 'string' },
+  'd-model': { type: 'string' },
+  heads: { type: 'string' },
+  layers: { type: 'string' },
+  dropout: { type: 'string' },
+  'log-every': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'image-size': { type: 'string' },
+  channels: { type: 'string' },
+  backend: { type: 'string' },
+  reschedule: { type: 'boolean' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type Flags = Partial<Record<keyof typeof TRAIN_OPTIONS, string | string[] | boolean>>;
+
+export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: TRAIN_OPTIONS, allowPositionals: true, strict: true });
+    return { positionals, flags: values as Flags };
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
+
+function num(flags: Flags, name: keyof typeof TRAIN_OPTIONS, kind: 'int' | 'posint' | 'float' | 'fraction'): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  const ok =
+    kind === 'int' ? Number.isInteger(v) && v >= 0 : kind === 'posint' ? Number.isInteger(v) && v > 0 : kind === 'fraction' ? v >= 0 && v < 1 : Number.isFinite(v);
+  if (String(raw).trim() === '' || !ok) {
+    const want = { int: 'a non-negative integer', posint: 'a positive integer', float: 'a number', fraction: 'a number in [0, 1)' }[kind];
+    throw new UsageError(`--${name}: expected ${want}, got '${String(raw)}'`);
+  }
+  return v;
+}
+
+function list(flags: Flags, name: 'hidden' | 'filters'): number[] | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const parts = String(raw).split(',').map((s) => Number(s.trim()));
+  if (!parts.length || parts.some((v) => !Number.isInteger(v) || v <= 0)) throw new UsageError(`--${name}: expected comma-separated positive integers, got '${String(raw)}'`);
+  return parts;
+}
+
+function oneOf<T extends string>(flags: Flags, name: keyof typeof TRAIN_OPTIONS, allowed: readonly T[]): T | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  if (!allowed.includes(raw as T)) throw new UsageError(`--${name}: expected one of ${allowed.join(', ')}, got '${String(raw)}'`);
+  return raw as T;
+}
+
+export function stepsOrEpochs(flags: Flags): { steps?: number; epochs?: number } {
+  return { steps: num(flags, 'steps', 'posint'), epochs: num(flags, 'epochs', 'posint') };
+}
+
+export function trainOverrides(flags: Flags): ConfigOverrides {
+  const o: ConfigOverrides = {
+    family: oneOf(flags, 'model', ['mlp', 'cnn', 'charlm'] as const),
+    optimizer: oneOf(flags, 'optimizer', ['adamw', 'sgd'] as const),
+    schedule: oneOf(flags, 'schedule', ['constant', 'cosine', 'step'] as const),
+    lr: num(flags, 'lr', 'float'),
+    weightDecay: num(flags, 'weight-decay', 'float'),
+    momentum: num(flags, 'momentum', 'fraction'),
+    batchSize: num(flags, 'batch-size', 'posint'),
+    seed: num(flags, 'seed', 'int'),
+    valFraction: num(flags, 'val-fraction', 'fraction'),
+    clipNorm: num(flags, 'clip-norm', 'float'),
+    warmupSteps: num(flags, 'warmup-steps', 'int'),
+    scheduleSteps: num(flags, 'schedule-steps', 'posint'),
+    logEvery: num(flags, 'log-every', 'posint'),
+    evalEvery: num(flags, 'eval-every', 'posint'),
+    dropout: num(flags, 'dropout', 'fraction'),
+    hidden: list(flags, 'hidden'),
+    filters: list(flags, 'filters'),
+    contextLength: num(flags, 'context-length', 'posint'),
+    dModel: num(flags, 'd-model', 'posint'),
+    numHeads: num(flags, 'heads', 'posint'),
+    numLayers: num(flags, 'layers', 'posint'),
+    freeze: flags.freeze as string[] | undefined,
+    ...stepsOrEpochs(flags),
+  };
+  if (o.lr !== undefined && o.lr <= 0) throw new UsageError(`--lr: expected a positive number, got '${String(flags.lr)}'`);
+  for (const k of Object.keys(o) as (keyof ConfigOverrides)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function parseOptions(flags: Flags): Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'> {
+  const size = num(flags, 'image-size', 'posint');
+  const channels = num(flags, 'channels', 'posint');
+  if (channels !== undefined && channels !== 1 && channels !== 3) throw new UsageError(`--channels: expected 1 or 3, got ${channels}`);
+  const out: Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'> = {};
+  if (flags.label !== undefined) out.label = String(flags.label);
+  const task = oneOf(flags, 'task', ['classification', 'regression'] as const);
+  if (task) out.task = task;
+  if (size) out.imageSize = { height: size, width: size };
+  if (channels) out.channels = channels as 1 | 3;
+  return out;
+}
+
+export function requireString(flags: Flags, name: 'data' | 'out'): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || !v) throw new UsageError(`missing --${name} ${name === 'data' ? 'FILE' : 'FILE.ckpt'}`);
+  return v;
+}
+
+export const USAGE = `usage:
+  tabtrain train --data FILE [--model mlp|cnn|charlm] [--label COL] [--steps N | --epochs E]
+                 [--batch-size B] [--lr X] [--optimizer adamw|sgd] [--seed S]
+                 [--checkpoint-every K] [--schedule constant|cosine|step] [--freeze PATTERN]...
+                 --out FILE.ckpt
+  tabtrain resume FILE.ckpt --data FILE [--steps N | --epochs E] [--lr X] [--batch-size B]
+                 [--reschedule] [--force] --out FILE.ckpt
+  tabtrain fresh FILE.ckpt --data FILE [train options] --out FILE.ckpt
+  tabtrain inspect FILE.ckpt [--json]
+
+--steps/--epochs on resume are totals to reach (--epochs 15 on a run at epoch 10 trains 11-15).
+More options: --task, --val-fraction, --clip-norm, --weight-decay, --momentum, --warmup-steps,
+--schedule-steps, --hidden 64,64, --filters 8,16, --context-length, --d-model, --heads, --layers,
+--dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.`;

@@ -1,0 +1,9 @@
+// Everything the CLI takes from the engine, imported in one place so main.ts can load it
+// lazily (after muting tfjs' import-time console advice).
+export * as tf from '@tensorflow/tfjs';
+export { decodeCkpt, encodeCkpt } from '../ckpt/format';
+export { makeConfig } from '../engine/config';
+export { parseDataset } from '../engine/data';
+export { freshSession, resumeSession, runSession } from '../engine/session';
+export { validateState } from '../engine/state';
+export { Trainer } from '../engine/trainer';

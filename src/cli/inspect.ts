@@ -1,0 +1,25 @@
+import type { CkptTensor } from '../ckpt/types';
+import type { TrainState } from '../engine/state';
+
+const fmt = (v: number | undefined, digits = 4) => (v === undefined || v === null ? '-' : Number(v).toFixed(digits));
+
+/** A human summary of a checkpoint: architecture, position, metrics, lineage; no training. */
+export function describeCheckpoint(path: string, s: TrainState, tensors: CkptTensor[]): string {
+  const model = tensors.filter((t) => t.name.startsWith('model.'));
+  const params = model.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  const { model: spec, ...cfg } = s.config;
+  const lines = [
+    `${path}: ${s.kind} checkpoint, tabtrain ${s.appVersion}, ${s.backend}${s.device ? ` (${s.device})` : ''}, ${s.createdAt}`,
+    `model: ${spec.family} ${JSON.stringify(spec)}`,
+    `parameters: ${params} in ${model.length} tensors; optimizer state: ${tensors.length - model.length} tensors`,
+    `position: step ${s.step}, epoch ${s.cursor.epoch}, sample ${s.cursor.index} of ${s.dataset.numTrain} in the epoch`,
+    `optimizer: ${JSON.stringify(cfg.optimizer)}, ${s.optimizer.updates} updates; schedule ${JSON.stringify(cfg.schedule)}, lr now ${s.schedule.lr}`,
+    `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}`,
+    `dataset: ${s.dataset.fingerprint.summary} (sha256 ${s.dataset.fingerprint.sha256.slice(0, 16)}...), ${s.dataset.numTrain} train / ${s.dataset.numVal} validation`,
+    `lineage: run ${s.lineage.runId}, ${s.lineage.origin === 'fresh' && s.lineage.parent ? `fresh from run ${s.lineage.parent.runId} at step ${s.lineage.parent.step}` : 'from scratch'}${s.lineage.resumedAt.length ? `, resumed at steps ${s.lineage.resumedAt.join(', ')}` : ''}`,
+    `best: ${s.metrics.best ? `step ${s.metrics.best.step} val_loss ${fmt(s.metrics.best.valLoss)}${s.metrics.best.valAccuracy === undefined ? '' : ` val_acc ${fmt(s.metrics.best.valAccuracy, 3)}`}` : '-'}`,
+    `history (last 10 of ${s.metrics.history.length}):`,
+    ...s.metrics.history.slice(-10).map((h) => `  step ${h.step} epoch ${h.epoch} loss ${fmt(h.trainLoss)} val_loss ${fmt(h.valLoss)}${h.valAccuracy === undefined ? '' : ` val_acc ${fmt(h.valAccuracy, 3)}`}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,164 @@
+// `tabtrain train | resume | fresh | inspect`: the engine in a terminal, on the tfjs CPU backend.
+// Progress goes to stderr; on bad input one line and a non-zero exit, never a stack trace.
+import { parse, parseOptions, requireString, stepsOrEpochs, trainOverrides, UsageError, USAGE, type Flags } from './args';
+import { readCkptFile, readDataFiles, writeFileAtomic } from './files';
+import { describeCheckpoint } from './inspect';
+
+type Engine = typeof import('./engine-bundle');
+
+/** tfjs greets Node users with advice to install tfjs-node on first use; prod mode keeps
+ *  stderr for our own lines (it only turns off tfjs' debug warnings, not any checks we rely on). */
+async function loadEngine(): Promise<Engine> {
+  const engine = await import('./engine-bundle');
+  engine.tf.enableProdMode();
+  await engine.tf.setBackend('cpu');
+  await engine.tf.ready();
+  return engine;
+}
+
+const err = (line: string) => process.stderr.write(line + '\n');
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return command ? 0 : 2;
+    }
+    const { positionals, flags } = parse(rest);
+    if (flags.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    if (flags.backend !== undefined && flags.backend !== 'cpu') {
+      throw new UsageError(`--backend: only 'cpu' runs in Node here (got '${String(flags.backend)}'); WebGPU runs in the browser app`);
+    }
+    switch (command) {
+      case 'inspect':
+        return await inspect(positionals, flags);
+      case 'train':
+      case 'resume':
+      case 'fresh':
+        return await train(command, positionals, flags);
+      default:
+        throw new UsageError(`unknown command '${command}' (expected train, resume, fresh or inspect)`);
+    }
+  } catch (e) {
+    const name = e instanceof Error ? e.name : '';
+    const message = e instanceof Error ? e.message : String(e);
+    err(`tabtrain: ${name === 'UsageError' ? '' : 'error: '}${message.split('\n')[0]}`);
+    if (name === 'UsageError') err(`run 'tabtrain --help' for usage`);
+    if (process.env.TABTRAIN_DEBUG && e instanceof Error) err(e.stack ?? '');
+    return name === 'UsageError' ? 2 : 1;
+  }
+}
+
+function onePositional(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}, got ${positionals.length}`);
+  return positionals[0];
+}
+
+/** Reads and strictly decodes a .ckpt; errors name the file. */
+async function loadCkpt(path: string) {
+  const { decodeCkpt } = await import('../ckpt/format');
+  const { validateState } = await import('../engine/state');
+  try {
+    const contents = await decodeCkpt(readCkptFile(path));
+    return { contents, state: validateState(contents.state) };
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+async function inspect(positionals: string[], flags: Flags): Promise<number> {
+  const path = onePositional(positionals, 'checkpoint file');
+  const { contents, state } = await loadCkpt(path);
+  if (flags.json) {
+    const tensors = contents.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
+    process.stdout.write(JSON.stringify({ file: path, state, tensors }, null, 2) + '\n');
+  } else {
+    process.stdout.write(describeCheckpoint(path, state, contents.tensors) + '\n');
+  }
+  return 0;
+}
+
+async function train(command: 'train' | 'resume' | 'fresh', positionals: string[], flags: Flags): Promise<number> {
+  const dataPath = requireString(flags, 'data');
+  const out = requireString(flags, 'out');
+  const every = flags['checkpoint-every'] === undefined ? 0 : Number(flags['checkpoint-every']);
+  if (!Number.isInteger(every) || every < 0) throw new UsageError(`--checkpoint-every: expected a non-negative integer, got '${String(flags['checkpoint-every'])}'`);
+  const quiet = flags.quiet === true;
+  // Check every option before the (possibly slow) dataset parse.
+  const overrides = command === 'resume' ? null : trainOverrides(flags);
+  const resumeOpts = command === 'resume' ? { ...stepsOrEpochs(flags), lr: trainOverrides({ lr: flags.lr }).lr, batchSize: trainOverrides({ 'batch-size': flags['batch-size'] }).batchSize } : null;
+  const engine = await loadEngine();
+  if (command === 'train' && positionals.length) throw new UsageError(`train takes no positional argument (got '${positionals[0]}'); did you mean resume?`);
+  const parent = command === 'train' ? null : (await loadCkpt(onePositional(positionals, 'checkpoint file'))).contents;
+
+  // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
+  const parseOpts = command === 'resume' ? engine.validateState(parent!.state).config.data : parseOptions(flags);
+  if (!quiet) err(`reading ${dataPath}`);
+  const dataset = await engine.parseDataset(readDataFiles(dataPath), parseOpts);
+  if (!quiet) {
+    err(`dataset: ${dataset.fingerprint.summary}`);
+    if (dataset.kind === 'tabular') for (const d of dataset.dropped) err(`  left out column '${d.column}': ${d.reason}`);
+    for (const n of dataset.notes) err(`  note: ${n}`);
+  }
+
+  let trainer;
+  if (command === 'train') {
+    trainer = engine.Trainer.create({ config: engine.makeConfig(dataset, overrides!, parseOpts), dataset, device: 'node-cpu' });
+  } else if (command === 'resume') {
+    try {
+      trainer = engine.resumeSession(parent!, dataset, { ...resumeOpts, reschedule: flags.reschedule === true, force: flags.force === true, device: 'node-cpu' });
+    } catch (e) {
+      if ((e as Error).name !== 'ResumeRefused') throw e;
+      throw new Error(`${(e as Error).message} Use: tabtrain fresh ${positionals[0]} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);
+    }
+    if (!quiet) err(`resuming at step ${trainer.step}, epoch ${trainer.epoch}, sample ${trainer.indexInEpoch} of the epoch`);
+  } else {
+    trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, 'node-cpu');
+    const r = trainer.freshReport!;
+    err(`fresh from weights: loaded ${r.loaded.length} tensors, re-initialised ${r.reinitialised.length}`);
+    for (const n of r.loaded) err(`  loaded ${n}`);
+    for (const n of r.reinitialised) err(`  re-initialised ${n.name}: ${n.reason}`);
+    for (const n of r.ignored) err(`  not used ${n}`);
+  }
+  for (const w of trainer.warnings) err(`warning: ${w}`);
+
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    err('interrupted: saving a checkpoint (press Ctrl-C again to quit without saving)');
+  };
+  process.on('SIGINT', onSigint);
+  const t0 = Date.now();
+  const startStep = trainer.step;
+  const total = trainer.totalSteps();
+  const save = async (contents: import('../ckpt/types').CkptContents) => writeFileAtomic(out, await engine.encodeCkpt(contents));
+  try {
+    const result = await engine.runSession(trainer, {
+      policy: { everySteps: every, everySeconds: 0, best: false },
+      save,
+      shouldStop: () => stop,
+      onProgress: (p) => {
+        if (quiet || p.trainLoss === undefined) return;
+        const rate = (p.step - startStep) / Math.max(1e-3, (Date.now() - t0) / 1000);
+        const eta = Number.isFinite(total) ? ` eta ${Math.round((total - p.step) / Math.max(rate, 1e-9))}s` : '';
+        const val = p.valLoss === undefined ? '' : ` val_loss ${p.valLoss.toFixed(4)}${p.valAccuracy === undefined ? '' : ` val_acc ${p.valAccuracy.toFixed(3)}`}`;
+        err(`step ${p.step}/${total} epoch ${p.epoch} loss ${p.trainLoss.toFixed(4)}${val} lr ${p.lr.toExponential(2)} ${rate.toFixed(1)} steps/s${eta}`);
+      },
+    });
+    if (result === 'stopped') {
+      await save(await trainer.snapshot('latest'));
+      err(`saved step ${trainer.step} to ${out}; continue with: tabtrain resume ${out} --data ${dataPath} --out ${out}`);
+      return 130;
+    }
+    if (!quiet) err(`done: step ${trainer.step}, epoch ${trainer.epoch}; wrote ${out}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    trainer.dispose();
+  }
+}
