@@ -7,6 +7,7 @@ import { encodeCkpt } from '../../src/ckpt/format';
 import { useBackend } from '../../src/engine/backend';
 import { makeConfig, type ConfigOverrides } from '../../src/engine/config';
 import { Trainer } from '../../src/engine/trainer';
+import { parseDataset, type ParseOptions } from '../../src/engine/data';
 import { diffContents, resumeCheck } from '../support/resume-check';
 import { images, tabular, text } from '../support/synthetic';
 
@@ -37,17 +38,17 @@ const api = {
     }
     return diffContents(finals[0], finals[1]);
   },
-  /** Trains on the synthetic tabular set and returns .ckpt bytes at step k and at the end. */
-  async exportPair(overrides: ConfigOverrides, k: number) {
-    const ds = datasets.mlp();
-    const config = makeConfig(ds, overrides);
+  /** Parses a real file in the worker, trains, and returns .ckpt bytes at step k and at the end. */
+  async exportPair(file: { path: string; bytes: number[] }, parse: ParseOptions, overrides: ConfigOverrides, k: number) {
+    const ds = await parseDataset([{ path: file.path, bytes: Uint8Array.from(file.bytes) }], parse);
+    const config = makeConfig(ds, overrides, parse);
     const a = Trainer.create({ config, dataset: ds });
     await a.train({ target: { steps: k } });
     const atK = await encodeCkpt(await a.snapshot('latest'));
     await a.train();
     const final = await encodeCkpt(await a.snapshot('final'));
     a.dispose();
-    return { atK, final, backend: tf.getBackend() };
+    return { atK: Array.from(atK), final: Array.from(final), backend: tf.getBackend() };
   },
 };
 
