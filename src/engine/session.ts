@@ -71,6 +71,8 @@ export interface CheckpointPolicy {
   everySeconds: number;
   /** also write `best` when the validation loss improves. */
   best: boolean;
+  /** write a `periodic` checkpoint every N steps (0 = never); the store keeps the last K. */
+  periodicEvery?: number;
 }
 
 export type SaveFn = (contents: CkptContents, kind: CheckpointKind) => Promise<void>;
@@ -109,6 +111,7 @@ export async function runSession(
         lastSave = now();
         lastSavedStep = t.step;
       }
+      if (p.periodicEvery && t.step % p.periodicEvery === 0) await opts.save(await t.snapshot('periodic'), 'periodic');
       if (p.best && t.best && t.best.step !== bestStep && t.best.step === t.step) {
         bestStep = t.step;
         await opts.save(await t.snapshot('best'), 'best');

@@ -73,9 +73,10 @@ export class Trainer {
   warnings: string[] = [];
   private rng: Rng;
   private cursor: Cursor;
-  private data: DeviceData;
-  private trainIds: Int32Array;
-  private valIds: Int32Array;
+  /** the dataset on the device, and the fixed train/validation split (sample ids). */
+  readonly data: DeviceData;
+  readonly trainIds: Int32Array;
+  readonly valIds: Int32Array;
   private lastLoss: tf.Scalar | null = null;
   private varToParam = new Map<string, string>();
 

@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import { encodeCkpt } from '../../src/ckpt/format';
 import type { CkptContents, CkptTensor } from '../../src/ckpt/types';
 
 const SCRIPT = fileURLToPath(new URL('./read_ckpt.py', import.meta.url));
+// Debian's python3 (with python3-numpy, installed by .ci/run) unless PYTHON names another.
+const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const INSTALL_HINT = 'python3 with numpy is required by this test (not optional): install python3-numpy, e.g. `apt-get install python3-numpy` or `pip install numpy`';
 
 interface TensorSummary {
@@ -39,11 +41,11 @@ const dir = mkdtempSync(join(tmpdir(), 'tabtrain-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runPython(file: string): Summary {
-  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+  const probe = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error(`${INSTALL_HINT} (${probe.error?.message ?? probe.stderr.trim()})`);
   }
-  const r = spawnSync('python3', [SCRIPT, file], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(PYTHON, [SCRIPT, file], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`read_ckpt.py failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Summary;
 }
@@ -148,7 +150,7 @@ function contents(): CkptContents {
 
 describe('independent readers', () => {
   it('python3 and numpy are available', () => {
-    const probe = spawnSync('python3', ['-c', 'import numpy, sys; print(numpy.__version__)'], { encoding: 'utf8' });
+    const probe = spawnSync(PYTHON, ['-c', 'import numpy, sys; print(numpy.__version__)'], { encoding: 'utf8' });
     expect(probe.error === undefined && probe.status === 0, INSTALL_HINT).toBe(true);
   });
 

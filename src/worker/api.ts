@@ -1,0 +1,260 @@
+// The one API object the worker exposes through comlink (src/worker/trainer.worker.ts).
+// The page takes its type: `wrap<TrainerApi>(worker)`.
+import { transfer } from 'comlink';
+import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
+import { decodeCkpt } from '../ckpt/format';
+import type { CkptContents } from '../ckpt/types';
+import * as store from '../ckpt/store';
+import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
+import type { DataFile } from '../engine/data/types';
+import { createModel } from '../engine/models';
+import { freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
+import { validateState, type TrainState } from '../engine/state';
+import { Trainer } from '../engine/trainer';
+import { deviceLabel, initBackend } from './backend';
+import { forget, loadDataset, parseAndStore, reparse } from './datasets';
+import type { BackendInfo, BackendName, CheckpointInspection, CheckpointSettings, CheckpointSummary, DataChoices, FreshPlanView, RunEvent, RunSummary, StartRunRequest } from './protocol';
+import { active, launch } from './runs';
+
+let backend: BackendInfo | null = null;
+type OnEvent = (e: RunEvent) => void;
+
+export const DEFAULT_CHECKPOINTS: CheckpointSettings = { everySteps: 50, everySeconds: 10, keepPeriodic: 3, periodicEvery: 500 };
+
+async function readCheckpoint(id: string): Promise<{ contents: CkptContents; state: TrainState; meta: store.CheckpointMeta }> {
+  const meta = await store.getCheckpointMeta(id);
+  if (!meta) throw new Error(`checkpoint ${id} is not stored (deleted?)`);
+  const contents = await decodeCkpt(await store.loadCheckpoint(id));
+  return { contents, state: validateState(contents.state), meta };
+}
+
+function record(id: string, t: Trainer, name: string, datasetName: string, parent?: RunSummary['parent']): store.RunRecord {
+  const now = new Date().toISOString();
+  return {
+    id, name, createdAt: now, updatedAt: now, status: 'running', datasetHash: t.dataset.fingerprint.sha256,
+    datasetSummary: `${datasetName}: ${t.dataset.fingerprint.summary}`, family: t.config.model.family,
+    step: t.step, epoch: t.epoch, totalSteps: t.totalSteps(), best: t.best, parent, config: t.config,
+  };
+}
+
+function inspection(state: TrainState, contents: CkptContents, id?: string): CheckpointInspection {
+  const model = contents.tensors.filter((t) => t.name.startsWith('model.'));
+  const l = state.lineage;
+  return {
+    id, kind: state.kind, step: state.step, epoch: state.cursor.epoch, family: state.config.model.family,
+    spec: state.config.model as unknown as Record<string, unknown>,
+    parameters: model.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0),
+    tensors: contents.tensors.map((t) => ({ name: t.name, shape: t.shape })),
+    datasetSummary: state.dataset.fingerprint.summary, datasetHash: state.dataset.fingerprint.sha256, runId: l.runId,
+    lineage: l.origin === 'fresh' && l.parent ? `fresh from run ${l.parent.runId} at step ${l.parent.step}` : `from scratch${l.resumedAt.length ? `, resumed at ${l.resumedAt.join(', ')}` : ''}`,
+    backend: state.backend, device: state.device, createdAt: state.createdAt, appVersion: state.appVersion,
+    history: state.metrics.history, best: state.metrics.best,
+  };
+}
+
+/** A run left 'running' in storage with no loop in this worker was cut off by a reload or crash. */
+async function markInterrupted(runs: store.RunRecord[]): Promise<store.RunRecord[]> {
+  const out: store.RunRecord[] = [];
+  for (const r of runs) {
+    if (r.status === 'running' && !active.has(r.id)) {
+      const fixed = { ...r, status: 'interrupted' as const };
+      await store.putRun(fixed);
+      out.push(fixed);
+    } else out.push(r);
+  }
+  return out;
+}
+
+function backendWarning(state: TrainState): string[] {
+  const now = deviceLabel(backend);
+  const then = state.device ? `${state.backend}: ${state.device.replace(/^[a-z]+: /, '')}` : state.backend;
+  return state.backend !== backend?.backend ? [`this checkpoint was trained on ${then}; continuing on ${now} works, but is not bit-identical to an uninterrupted run`] : [];
+}
+
+const api = {
+  async init(requested: BackendName = 'webgpu'): Promise<BackendInfo> {
+    if (active.size) throw new Error('cannot switch the backend while a run is training; pause it first');
+    backend = await initBackend(requested);
+    return backend;
+  },
+
+  async parseFiles(files: DataFile[], choices: DataChoices, onProgress?: (f: number, what: string) => void) {
+    return parseAndStore(files, choices, onProgress);
+  },
+
+  reparse,
+
+  async listDatasets() {
+    return store.listDatasets();
+  },
+
+  async deleteDataset(hash: string) {
+    forget(hash);
+    await store.deleteDataset(hash);
+  },
+
+  async defaults(hash: string, choices: DataChoices, family?: 'mlp' | 'cnn' | 'charlm') {
+    const { ds } = await loadDataset(hash, choices);
+    const cfg = makeConfig(ds, family ? { family } : {}, choices);
+    const m = createModel(cfg.model);
+    m.dispose();
+    const spec = cfg.model;
+    const overrides: ConfigOverrides = {
+      family: spec.family, optimizer: cfg.optimizer.kind, lr: cfg.optimizer.lr, batchSize: cfg.batchSize, epochs: cfg.target.epochs,
+      steps: cfg.target.steps, seed: cfg.seed, valFraction: cfg.valFraction, clipNorm: cfg.clipNorm, schedule: cfg.schedule.kind,
+      dropout: spec.dropout, logEvery: cfg.logEvery, evalEvery: cfg.evalEvery,
+      ...(spec.family === 'mlp' ? { hidden: spec.hidden } : spec.family === 'cnn' ? { filters: spec.filters, hidden: [spec.hidden] } : { contextLength: spec.contextLength, dModel: spec.dModel, numHeads: spec.numHeads, numLayers: spec.numLayers }),
+    };
+    const families = ds.kind === 'tabular' ? ['mlp'] : ds.kind === 'image' ? ['cnn'] : ['charlm'];
+    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, parameterNames: m.params.map((p) => p.name) };
+  },
+
+  async startRun(req: StartRunRequest, onEvent?: OnEvent): Promise<string> {
+    const { ds, name } = await loadDataset(req.datasetHash, req.choices);
+    const config = makeConfig(ds, req.overrides, req.choices);
+    const t = Trainer.create({ config, dataset: ds, device: deviceLabel(backend) });
+    const id = t.lineage.runId;
+    await store.putRun(record(id, t, req.name ?? `${config.model.family} on ${name}`, name));
+    launch(id, t, req.checkpoints, onEvent);
+    return id;
+  },
+
+  async pause(runId: string) {
+    const run = active.get(runId);
+    if (!run) return;
+    run.stopRequest = 'pause';
+    await run.done;
+  },
+
+  async stop(runId: string) {
+    const run = active.get(runId);
+    if (!run) return;
+    run.stopRequest = 'stop';
+    await run.done;
+  },
+
+  async subscribe(runId: string, onEvent: OnEvent) {
+    active.get(runId)?.listeners.add(onEvent);
+  },
+
+  /** Continue a stored run from its newest checkpoint (after a pause, a reload or a crash). */
+  async resumeRun(runId: string, overrides: ResumeOverrides, onEvent?: OnEvent): Promise<{ warnings: string[] }> {
+    if (active.has(runId)) throw new Error('this run is already training');
+    const rec = await store.getRun(runId);
+    if (!rec) throw new Error(`run ${runId} is not stored`);
+    const latest = await store.latestCheckpoint(runId);
+    if (!latest) throw new Error(`run ${rec.name} has no checkpoint to resume from`);
+    return resumeFrom(runId, latest.id, rec.datasetHash, overrides, onEvent);
+  },
+
+  async resumeOnDataset(checkpointId: string, datasetHash: string, onEvent?: OnEvent) {
+    const meta = await store.getCheckpointMeta(checkpointId);
+    if (!meta) throw new Error(`checkpoint ${checkpointId} is not stored`);
+    const r = await resumeFrom(meta.runId, checkpointId, datasetHash, {}, onEvent);
+    return { runId: meta.runId, warnings: r.warnings };
+  },
+
+  async listRuns(): Promise<RunSummary[]> {
+    return (await markInterrupted(await store.listRuns())) as RunSummary[];
+  },
+
+  async deleteRun(runId: string) {
+    const run = active.get(runId);
+    if (run) {
+      run.stopRequest = 'stop';
+      await run.done;
+    }
+    await store.deleteRun(runId);
+  },
+
+  async listCheckpoints(runId: string): Promise<CheckpointSummary[]> {
+    return store.listCheckpoints(runId);
+  },
+
+  async inspectCheckpoint(id: string): Promise<CheckpointInspection> {
+    const { contents, state } = await readCheckpoint(id);
+    return inspection(state, contents, id);
+  },
+
+  async exportCheckpoint(id: string) {
+    const { meta, state } = await readCheckpoint(id); // validates before handing out a file
+    const bytes = await store.loadCheckpoint(id);
+    const run = await store.getRun(meta.runId);
+    const base = (run?.name ?? state.config.model.family).replace(/[^A-Za-z0-9_.-]+/g, '-');
+    return transfer({ name: `${base}-step${meta.step}-${meta.kind}.ckpt`, bytes }, [bytes.buffer]);
+  },
+
+  async deleteCheckpoint(id: string) {
+    await store.deleteCheckpoint(id);
+  },
+
+  /** Validates a dropped .ckpt strictly and keeps it as a run of its own. */
+  async importCheckpoint(name: string, bytes: Uint8Array) {
+    const contents = await decodeCkpt(bytes);
+    const state = validateState(contents.state);
+    const existing = await store.getRun(state.lineage.runId);
+    const runId = existing ? globalThis.crypto.randomUUID() : state.lineage.runId;
+    const now = new Date().toISOString();
+    const datasetAvailable = !!(await store.getDataset(state.dataset.fingerprint.sha256));
+    await store.putRun({
+      id: runId, name: `imported ${name}`, createdAt: now, updatedAt: now, status: state.kind === 'final' ? 'finished' : 'paused',
+      datasetHash: state.dataset.fingerprint.sha256, datasetSummary: state.dataset.fingerprint.summary, family: state.config.model.family,
+      step: state.step, epoch: state.cursor.epoch, totalSteps: state.config.target.steps ?? 0, best: state.metrics.best, config: state.config,
+    });
+    const checkpointId = globalThis.crypto.randomUUID();
+    await store.saveCheckpoint({ id: checkpointId, runId, kind: state.kind, step: state.step, epoch: state.cursor.epoch, createdAt: now, bytes: bytes.byteLength }, bytes);
+    return { checkpointId, runId, inspection: inspection(state, contents, checkpointId), datasetAvailable };
+  },
+
+  async planFromCheckpoint(checkpointId: string, datasetHash: string, choices: DataChoices): Promise<FreshPlanView> {
+    const { contents, state } = await readCheckpoint(checkpointId);
+    const { ds } = await loadDataset(datasetHash, choices);
+    const fp = compareFingerprints(state.dataset.fingerprint, ds.fingerprint);
+    const model = contents.tensors.filter((t) => t.name.startsWith('model.'));
+    let resumeBlocked: string | null = null;
+    let expected: { name: string; shape: number[] }[] = [];
+    try {
+      const spec = specFor(ds, state.config.model.family, {}, state.config.model);
+      const m = createModel(spec);
+      m.dispose();
+      expected = m.params.map((p) => ({ name: `model.${p.name}`, shape: p.shape }));
+      const c = checkResumeCompat(model, expected);
+      if (!c.ok) resumeBlocked = `cannot resume: the model for this dataset does not match the checkpoint: ${c.problems.join('; ')}`;
+    } catch (e) {
+      resumeBlocked = `cannot resume on this dataset: ${(e as Error).message}`;
+    }
+    const plan = planFreshFromWeights(model, expected);
+    return { sameDataset: fp.same, message: fp.message, recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
+  },
+
+  async startFresh(checkpointId: string, req: StartRunRequest, onEvent?: OnEvent) {
+    const { contents, meta } = await readCheckpoint(checkpointId);
+    const { ds, name } = await loadDataset(req.datasetHash, req.choices);
+    const t = freshSession(contents, ds, req.overrides, req.choices, deviceLabel(backend));
+    const id = t.lineage.runId;
+    await store.putRun(record(id, t, req.name ?? `${t.config.model.family} on ${name} (fresh)`, name, { runId: meta.runId, checkpointId }));
+    launch(id, t, req.checkpoints, onEvent);
+    const r = t.freshReport!;
+    return { runId: id, plan: { sameDataset: false, message: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
+  },
+
+  async storage() {
+    const e = await store.storageEstimate();
+    return { usage: e?.usage ?? null, quota: e?.quota ?? null, persisted: null as boolean | null };
+  },
+};
+
+async function resumeFrom(runId: string, checkpointId: string, datasetHash: string, overrides: ResumeOverrides, onEvent?: OnEvent) {
+  const { contents, state } = await readCheckpoint(checkpointId);
+  const { ds } = await loadDataset(datasetHash, state.config.data);
+  const t = resumeSession(contents, ds, { ...overrides, device: deviceLabel(backend) });
+  t.warnings.push(...backendWarning(state));
+  const rec = await store.getRun(runId);
+  if (rec) await store.putRun({ ...rec, status: 'running', totalSteps: t.totalSteps(), config: t.config, updatedAt: new Date().toISOString() });
+  const settings = DEFAULT_CHECKPOINTS;
+  launch(runId, t, settings, onEvent);
+  return { warnings: t.warnings };
+}
+
+export type TrainerApi = typeof api;
+export default api;

@@ -1,0 +1,53 @@
+// Choosing the tfjs backend in the worker, and saying plainly why WebGPU is not in use.
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../engine/backend';
+import type { BackendInfo, BackendName } from './protocol';
+
+const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
+
+/** Why WebGPU cannot start here, or null when an adapter is available; plus the adapter's name. */
+async function probeWebGpu(): Promise<{ reason: string | null; adapter?: string }> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return { reason: 'this browser does not expose WebGPU (navigator.gpu is missing; it needs a recent Chrome, a secure context, and WebGPU not turned off)' };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { reason: 'the browser found no WebGPU adapter (no supported GPU, or the GPU is blocklisted)' };
+    const info = adapter.info;
+    const adapter_ = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ').trim();
+    return { reason: null, adapter: adapter_ || 'unknown adapter' };
+  } catch (e) {
+    return { reason: `requesting a WebGPU adapter failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** Tries the requested backend, then the next ones in ORDER; reports what runs and why. */
+export async function initBackend(requested: BackendName = 'webgpu'): Promise<BackendInfo> {
+  let reason: string | undefined;
+  let adapter: string | undefined;
+  const start = Math.max(0, ORDER.indexOf(requested));
+  for (const name of ORDER.slice(start)) {
+    if (name === 'webgpu') {
+      const probe = await probeWebGpu();
+      if (probe.reason) {
+        reason = reason ?? probe.reason;
+        continue;
+      }
+      adapter = probe.adapter;
+    }
+    if (name === 'webgl' && typeof OffscreenCanvas === 'undefined') {
+      reason = reason ?? 'WebGL needs OffscreenCanvas in a worker, which this browser lacks';
+      continue;
+    }
+    const r = await useBackend(name);
+    if (r.ok) {
+      return { requested, backend: tf.getBackend(), ok: name === requested, reason: name === requested ? undefined : reason, adapter: name === 'webgpu' ? adapter : undefined };
+    }
+    reason = reason ?? r.reason;
+  }
+  return { requested, backend: tf.getBackend(), ok: false, reason: reason ?? 'no backend could be started' };
+}
+
+export function deviceLabel(info: BackendInfo | null): string {
+  if (!info) return tf.getBackend();
+  return info.adapter ? `${info.backend}: ${info.adapter}` : info.backend;
+}

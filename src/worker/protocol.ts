@@ -1,0 +1,176 @@
+// The types that cross the page <-> worker boundary (plain structured-cloneable data only).
+// The API object itself lives in src/worker/api.ts; the page gets its type from there.
+import type { ConfigOverrides, RunConfig } from '../engine/config';
+import type { DroppedColumn, TaskKind } from '../engine/data/types';
+import type { CheckpointKind, MetricPoint } from '../engine/state';
+
+export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+
+export interface BackendInfo {
+  /** what was asked for. */
+  requested: BackendName;
+  /** what actually runs. */
+  backend: string;
+  /** true when `backend === requested`. */
+  ok: boolean;
+  /** why the requested backend is not running, in plain words. */
+  reason?: string;
+  /** e.g. "google swiftshader (vulkan)" for WebGPU. */
+  adapter?: string;
+}
+
+/** How the dataset should be read: the choices a person makes in the preview. */
+export interface DataChoices {
+  label?: string;
+  task?: TaskKind;
+}
+
+export interface ClassCount {
+  name: string;
+  count: number;
+}
+
+/** What the app understood of a dropped dataset, shown before training. */
+export interface DatasetPreview {
+  hash: string;
+  name: string;
+  kind: 'tabular' | 'image' | 'text';
+  summary: string;
+  bytes: number;
+  choices: DataChoices;
+  notes: string[];
+  /** tabular */
+  columns?: string[];
+  label?: string;
+  task?: TaskKind | 'lm';
+  features?: string[];
+  dropped?: DroppedColumn[];
+  rows?: number;
+  /** first rows as raw strings (header + up to 5 rows). */
+  sampleRows?: string[][];
+  /** classification */
+  classes?: ClassCount[];
+  /** text */
+  characters?: number;
+  vocabulary?: string[];
+  sampleText?: string;
+  /** images: a few thumbnails as RGBA (height x width x 4) per class. */
+  imageSize?: { height: number; width: number; channels: number };
+  thumbnails?: { label: string; width: number; height: number; rgba: Uint8ClampedArray }[];
+}
+
+export interface CheckpointSettings {
+  /** write `latest` every N steps... */
+  everySteps: number;
+  /** ...and at least every T seconds (so a reload loses at most about T seconds). */
+  everySeconds: number;
+  /** keep the last K periodic checkpoints. */
+  keepPeriodic: number;
+  /** write a periodic checkpoint every N steps (0 = never). */
+  periodicEvery: number;
+}
+
+export interface StartRunRequest {
+  datasetHash: string;
+  choices: DataChoices;
+  overrides: ConfigOverrides;
+  checkpoints: CheckpointSettings;
+  name?: string;
+}
+
+export type RunStatus = 'running' | 'paused' | 'interrupted' | 'finished' | 'failed' | 'diverged';
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  datasetHash: string;
+  datasetSummary: string;
+  family: string;
+  step: number;
+  epoch: number;
+  totalSteps: number;
+  best: MetricPoint | null;
+  lastError?: string;
+  parent?: { runId: string; checkpointId: string };
+  createdAt: string;
+  updatedAt: string;
+  config: RunConfig;
+}
+
+export interface CheckpointSummary {
+  id: string;
+  runId: string;
+  kind: CheckpointKind;
+  step: number;
+  epoch: number;
+  createdAt: string;
+  bytes: number;
+  valLoss?: number;
+}
+
+/** One live update of a training run. */
+export type RunEvent =
+  | {
+      type: 'progress';
+      runId: string;
+      step: number;
+      epoch: number;
+      totalSteps: number;
+      stepsPerEpoch: number;
+      lr: number;
+      trainLoss?: number;
+      valLoss?: number;
+      valAccuracy?: number;
+      stepsPerSecond: number;
+      etaSeconds: number | null;
+    }
+  | { type: 'status'; runId: string; status: RunStatus; message?: string }
+  | { type: 'checkpoint'; runId: string; checkpoint: CheckpointSummary }
+  | { type: 'warning'; runId: string; message: string }
+  /** text models: a sample of generated text. */
+  | { type: 'sample'; runId: string; step: number; text: string }
+  /** classifiers: confusion matrix on the validation split (rows = true class). */
+  | { type: 'confusion'; runId: string; step: number; classes: string[]; matrix: number[][] };
+
+/** What the page shows of an imported or stored checkpoint without training. */
+export interface CheckpointInspection {
+  id?: string;
+  kind: CheckpointKind;
+  step: number;
+  epoch: number;
+  family: string;
+  spec: Record<string, unknown>;
+  parameters: number;
+  tensors: { name: string; shape: number[] }[];
+  datasetSummary: string;
+  datasetHash: string;
+  runId: string;
+  lineage: string;
+  backend: string;
+  device?: string;
+  createdAt: string;
+  appVersion: string;
+  history: MetricPoint[];
+  best: MetricPoint | null;
+}
+
+/** What starting fresh (or resuming) from a checkpoint on a dataset would do. */
+export interface FreshPlanView {
+  sameDataset: boolean;
+  /** the fingerprint message: why fresh is recommended when the data changed. */
+  message: string;
+  recommend: 'resume' | 'fresh';
+  /** null when resume is possible; otherwise why not (architecture mismatch names the tensors). */
+  resumeBlocked: string | null;
+  loaded: string[];
+  reinitialised: { name: string; reason: string }[];
+  ignored: string[];
+}
+
+/** Errors keep their type across the boundary (STYLE.md): the page rebuilds them from this. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+}

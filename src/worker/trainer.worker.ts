@@ -1,0 +1,7 @@
+// The training worker: registers the WebGPU backend (only possible where navigator.gpu exists)
+// and exposes the one API object. Everything else lives in api.ts.
+import '@tensorflow/tfjs-backend-webgpu';
+import { expose } from 'comlink';
+import api from './api';
+
+expose(api);
