@@ -1,0 +1,9 @@
+// Page entry: start the training worker and mount the app.
+import './ui/style.css';
+import { App } from './ui/app';
+import { createTrainerClient } from './worker/client';
+
+const root = document.getElementById('app');
+if (!root) throw new Error('index.html has no #app element');
+const { api } = createTrainerClient();
+void new App(api).mount(root);

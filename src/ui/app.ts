@@ -1,0 +1,431 @@
+// Wires the page: builds the panels, routes run events from the worker to the run list and the
+// live view, and carries the flows (open data -> preview -> start; pause/resume; checkpoints;
+// import). The main thread only moves bytes and draws: parsing and training live in the worker.
+import { proxy, transfer } from 'comlink';
+import type { BackendName, DatasetPreview, RunEvent, RunSummary } from '../worker/protocol';
+import type { Api, Family } from './api';
+import { BackendPanel, initialBackend } from './backend-panel';
+import { ErrorBanner, StatusLine } from './banners';
+import { addPoint, traceFromHistory } from './charts';
+import { CheckpointBrowser } from './checkpoints';
+import type { Ctx } from './ctx';
+import { renderPreview, valFractionInput } from './dataset-preview';
+import { button, h } from './dom';
+import { fetchSample, installDropzone, pickers, sampleByKey, SAMPLES, type PickedFile } from './dropzone';
+import { ImportView } from './import-view';
+import { InterruptedBanners } from './interrupted';
+import { emptyLive, LiveView, type RunLive } from './live-view';
+import { RunForm, type RunFormValues } from './run-form';
+import { RunList } from './run-list';
+import { StoragePanel } from './storage-panel';
+
+const section = (id: string, title: string, ...body: (Node | null)[]) =>
+  h('section', { class: 'panel', id, 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }, title), ...body);
+
+export class App {
+  private errors = new ErrorBanner();
+  private status = new StatusLine();
+  private backend: BackendPanel;
+  private interrupted: InterruptedBanners;
+  private previewHost = h('section', { class: 'preview', 'data-testid': 'dataset-preview', hidden: true, 'aria-label': 'Dataset preview' });
+  private valFraction = valFractionInput();
+  private parseBox: HTMLElement;
+  private parseBar = h('progress', { 'data-testid': 'parse-progress', 'aria-label': 'Reading the dataset', max: 1, value: 0 });
+  private parseWhat = h('span', { 'aria-live': 'polite' });
+  private form: RunForm;
+  private runs: RunList;
+  private liveView: LiveView;
+  private ckpts: CheckpointBrowser;
+  private importView: ImportView;
+  private storage: StoragePanel;
+  private ctx: Ctx;
+  private preview: DatasetPreview | null = null;
+  private lives = new Map<string, RunLive>();
+  private parsing = false;
+  private refreshTimer = 0;
+
+  constructor(private api: Api) {
+    const onEvent = proxy((e: RunEvent) => this.handle(e));
+    this.ctx = {
+      api,
+      onEvent,
+      error: (e) => this.errors.show(e),
+      say: (m) => this.status.say(m),
+      runStarted: (id, w) => this.runStarted(id, w),
+      refreshRuns: () => this.refreshRuns(),
+      refreshStorage: () => this.storage.refreshSoon(),
+      preview: () => this.preview,
+      formTraining: (hash) => (this.form.datasetHash === hash ? this.withValFraction(this.form.trainingOverrides()) : null),
+      run: (id) => this.runs.get(id),
+    };
+    this.backend = new BackendPanel(initialBackend(), (b) => this.switchBackend(b));
+    this.interrupted = new InterruptedBanners((run, btn) => void this.act(btn, () => this.resume(run)));
+    this.parseBox = h('div', { class: 'parse', hidden: true }, this.parseBar, this.parseWhat);
+    this.form = new RunForm(
+      (p, family) => this.loadDefaults(p, family),
+      (v) => void this.start(v),
+      (e) => this.errors.show(e),
+    );
+    this.runs = new RunList({
+      select: (r) => void this.select(r),
+      pause: (r) => void this.simple(() => api.pause(r.id), `Paused ${r.name}.`),
+      resume: (r) => void this.resume(r).catch((e: unknown) => this.errors.show(e)),
+      stop: (r) => void this.simple(() => api.stop(r.id), `Stopped ${r.name}.`),
+      remove: (r) => void this.remove(r),
+      checkpoints: (r) => void this.ckpts.show(r),
+    });
+    this.liveView = new LiveView((run, o) =>
+      void api.resumeRun(run.id, o, onEvent).then(
+        (r) => this.runStarted(run.id, r.warnings),
+        (e: unknown) => this.errors.show(e),
+      ),
+    );
+    this.ckpts = new CheckpointBrowser(this.ctx);
+    this.importView = new ImportView(this.ctx);
+    this.storage = new StoragePanel(this.ctx, (hash) => void this.useStored(hash));
+  }
+
+  /** Builds the page into `root` and starts talking to the worker. */
+  async mount(root: HTMLElement): Promise<void> {
+    const open = (files: PickedFile[]) => void this.open(files);
+    const overlay = installDropzone(open, (e) => this.errors.show(e));
+    const samples = h(
+      'div',
+      { class: 'samples', role: 'group', 'aria-label': 'Sample datasets' },
+      SAMPLES.map((s) => button(s.label, (ev) => void this.act(ev.currentTarget as HTMLButtonElement, () => this.loadSample(s.file)))),
+    );
+    root.append(
+      overlay,
+      h(
+        'header',
+        { class: 'topbar' },
+        h('div', { class: 'brand' }, h('h1', {}, 'tabtrain'), h('p', { class: 'tagline' }, 'Train neural networks in this tab. Every run checkpoints itself and resumes after a reload.')),
+        this.backend.el,
+      ),
+      h('div', { class: 'banners' }, this.errors.el, this.backend.banner.el, this.interrupted.el, this.status.el),
+      h(
+        'main',
+        { id: 'main', class: 'layout' },
+        h(
+          'div',
+          { class: 'col' },
+          section('data', '1. Data', h('p', { class: 'hint' }, 'Drop a CSV, a .txt, a .zip or a folder of images (one folder per class), or a .ckpt checkpoint anywhere on this page, or:'), pickers(open), samples, this.parseBox, this.previewHost),
+          this.importView.el,
+          section('train', '2. Model and training', this.form.el),
+        ),
+        h(
+          'div',
+          { class: 'col' },
+          section('runs', 'Runs', this.runs.el),
+          section('live', 'Live view', this.liveView.el),
+          this.ckpts.el,
+          section('storage', 'Storage', this.storage.el),
+        ),
+      ),
+    );
+    const backendReady = this.api.init(initialBackend()).then(
+      (info) => this.backend.show(info),
+      (e: unknown) => {
+        this.backend.failed(this.errorText(e));
+        this.errors.show(e);
+      },
+    );
+    await this.refreshRuns();
+    const first = this.runs.all()[0];
+    if (first) void this.select(first);
+    void this.storage.refresh();
+    const sample = new URLSearchParams(location.search).get('sample');
+    if (sample) {
+      const s = sampleByKey(sample);
+      if (s) await this.loadSample(s.file).catch((e: unknown) => this.errors.show(e));
+      else this.errors.show(new Error(`There is no sample called "${sample}". Samples: ${SAMPLES.map((x) => x.key).join(', ')}.`));
+    }
+    await backendReady;
+  }
+
+  private errorText(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+  }
+
+  /** Runs a button's action with the button disabled, showing any error. */
+  private async act(btn: HTMLButtonElement | null, f: () => Promise<unknown>): Promise<void> {
+    if (btn) btn.disabled = true;
+    try {
+      await f();
+    } catch (e) {
+      this.errors.show(e);
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
+
+  private async simple(f: () => Promise<unknown>, done: string): Promise<void> {
+    try {
+      await f();
+      this.status.say(done);
+    } catch (e) {
+      this.errors.show(e);
+    }
+    await this.refreshRuns();
+  }
+
+  // ---- events ----
+
+  private live(id: string): RunLive {
+    let l = this.lives.get(id);
+    if (!l) this.lives.set(id, (l = emptyLive()));
+    return l;
+  }
+
+  private handle(e: RunEvent): void {
+    const live = this.live(e.runId);
+    switch (e.type) {
+      case 'progress':
+        addPoint(live.trace, { step: e.step, lr: e.lr, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy });
+        live.last = e;
+        this.runs.update(e.runId, { step: e.step, epoch: e.epoch, totalSteps: e.totalSteps });
+        break;
+      case 'status': {
+        this.runs.update(e.runId, { status: e.status, lastError: e.message });
+        const run = this.runs.get(e.runId);
+        if (run) this.liveView.setRun(run);
+        if (e.status === 'failed' || e.status === 'diverged' || (e.status === 'paused' && e.message)) this.errors.show(new Error(e.message ?? `Run ${run?.name ?? e.runId} ${e.status}.`));
+        else if (e.status !== 'running') this.status.say(`Run ${run?.name ?? ''} is ${e.status}.`);
+        this.refreshRunsSoon();
+        break;
+      }
+      case 'checkpoint':
+        this.ckpts.changed(e.runId);
+        this.storage.refreshSoon();
+        break;
+      case 'warning':
+        if (!live.warnings.includes(e.message)) live.warnings.push(e.message);
+        break;
+      case 'sample':
+        live.sample = { step: e.step, text: e.text };
+        break;
+      case 'confusion':
+        live.confusion = e;
+        break;
+    }
+    this.liveView.changed(e.runId);
+  }
+
+  private refreshRunsSoon(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = window.setTimeout(() => {
+      this.refreshTimer = 0;
+      void this.refreshRuns();
+    }, 300);
+  }
+
+  private async refreshRuns(): Promise<void> {
+    try {
+      const runs = await this.api.listRuns();
+      this.runs.setRuns(runs);
+      this.interrupted.sync(runs);
+      const shown = this.liveView.runId && runs.find((r) => r.id === this.liveView.runId);
+      if (shown) this.liveView.setRun(shown);
+      else if (this.liveView.runId) this.liveView.hide();
+    } catch (e) {
+      this.errors.show(e);
+    }
+  }
+
+  /** Fills a run's curves from its newest checkpoint, once, keeping live points newer than it. */
+  private async seed(id: string): Promise<void> {
+    const live = this.live(id);
+    if (live.seeded) return;
+    live.seeded = true;
+    try {
+      const cks = await this.api.listCheckpoints(id);
+      const newest = cks.reduce<(typeof cks)[number] | null>((a, c) => (!a || c.step > a.step ? c : a), null);
+      if (!newest) return;
+      const x = await this.api.inspectCheckpoint(newest.id);
+      const t = traceFromHistory(x.history);
+      const old = live.trace;
+      const after = t.step.length ? t.step[t.step.length - 1]! : -1;
+      for (let i = 0; i < old.step.length; i++) {
+        if (old.step[i]! > after) addPoint(t, { step: old.step[i]!, trainLoss: old.train[i] ?? undefined, valLoss: old.val[i] ?? undefined, valAccuracy: old.acc[i] ?? undefined, lr: old.lr[i] ?? undefined });
+      }
+      live.trace = t;
+      this.liveView.changed(id);
+    } catch {
+      // no history to show (checkpoint deleted or unreadable): the live curve starts now
+    }
+  }
+
+  private async select(run: RunSummary): Promise<void> {
+    this.runs.setSelected(run.id);
+    this.liveView.show(run, this.live(run.id));
+    await this.seed(run.id);
+  }
+
+  private async runStarted(id: string, warnings: string[] = []): Promise<void> {
+    const live = this.live(id);
+    for (const w of warnings) if (!live.warnings.includes(w)) live.warnings.push(w);
+    this.interrupted.dismiss(id);
+    await this.refreshRuns();
+    const run = this.runs.get(id);
+    if (run) await this.select(run);
+    if (warnings.length) this.status.say(warnings.join(' '));
+    document.getElementById('live')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  // ---- runs ----
+
+  private async resume(run: RunSummary): Promise<void> {
+    const r = await this.api.resumeRun(run.id, {}, this.ctx.onEvent);
+    await this.runStarted(run.id, r.warnings);
+    this.status.say(`Resumed ${run.name} at step ${run.step}.`);
+  }
+
+  private async remove(run: RunSummary): Promise<void> {
+    try {
+      await this.api.deleteRun(run.id);
+      this.lives.delete(run.id);
+      this.interrupted.dismiss(run.id);
+      if (this.ckpts.runId === run.id) this.ckpts.close();
+      this.status.say(`Deleted run ${run.name}.`);
+    } catch (e) {
+      this.errors.show(e);
+    }
+    await this.refreshRuns();
+    this.storage.refreshSoon();
+  }
+
+  private withValFraction(v: RunFormValues | null): RunFormValues | null {
+    if (!v) return null;
+    const f = Number(this.valFraction.value);
+    return this.valFraction.value.trim() !== '' && f >= 0 && f < 1 ? { ...v, overrides: { ...v.overrides, valFraction: f } } : v;
+  }
+
+  private async start(values: RunFormValues): Promise<void> {
+    const p = this.preview;
+    if (!p) return;
+    const v = this.withValFraction(values)!;
+    this.form.setBusy(true);
+    try {
+      const id = await this.api.startRun({ datasetHash: p.hash, choices: p.choices, overrides: v.overrides, checkpoints: v.checkpoints, name: v.name }, this.ctx.onEvent);
+      this.live(id).seeded = true; // a new run: its curve starts at step 0
+      this.status.say('Training started.');
+      await this.runStarted(id);
+    } catch (e) {
+      this.errors.show(e);
+    } finally {
+      this.form.setBusy(false);
+    }
+  }
+
+  private async switchBackend(b: BackendName) {
+    if (this.runs.all().some((r) => r.status === 'running')) {
+      this.errors.show(new Error('Pause the running run before switching the backend.'));
+      return null;
+    }
+    try {
+      return await this.api.init(b);
+    } catch (e) {
+      this.errors.show(e);
+      return null;
+    }
+  }
+
+  // ---- data ----
+
+  private async loadDefaults(p: DatasetPreview, family?: Family) {
+    const d = await this.api.defaults(p.hash, p.choices, family);
+    if (this.valFraction.value.trim() === '' && d.overrides.valFraction !== undefined) this.valFraction.value = String(d.overrides.valFraction);
+    return d;
+  }
+
+  private async loadSample(file: string): Promise<void> {
+    this.showParse(0, `Downloading ${file}...`);
+    try {
+      await this.open([await fetchSample(file)]);
+    } finally {
+      if (!this.parsing) this.parseBox.hidden = true;
+    }
+  }
+
+  private showParse(fraction: number, what: string): void {
+    this.parseBox.hidden = false;
+    this.parseBar.value = Math.max(0, Math.min(1, fraction));
+    this.parseWhat.textContent = what;
+  }
+
+  private async open(files: PickedFile[]): Promise<void> {
+    const ckpts = files.filter((f) => /\.ckpt$/i.test(f.path));
+    if (ckpts.length > 0) {
+      if (files.length > 1) this.status.say(`Opened the checkpoint ${ckpts[0]!.file.name}; other files were ignored.`);
+      await this.importCkpt(ckpts[0]!);
+      return;
+    }
+    if (this.parsing) {
+      this.errors.show(new Error('Still reading the previous dataset; drop the new one when it is done.'));
+      return;
+    }
+    this.parsing = true;
+    this.errors.clear();
+    this.showParse(0, `Reading ${files.length === 1 ? files[0]!.path : `${files.length} files`}...`);
+    let frame = 0;
+    let latest: [number, string] = [0, ''];
+    const onProgress = proxy((fraction: number, what: string) => {
+      latest = [fraction, what];
+      if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), this.showParse(...latest)));
+    });
+    try {
+      const data = await Promise.all(files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
+      const p = await this.api.parseFiles(transfer(data, data.map((d) => d.bytes.buffer as ArrayBuffer)), {}, onProgress);
+      await this.showPreview(p);
+      this.status.say(`Loaded ${p.name}: ${p.summary}.`);
+    } catch (e) {
+      this.errors.show(e);
+    } finally {
+      if (frame) cancelAnimationFrame(frame);
+      this.parsing = false;
+      this.parseBox.hidden = true;
+      this.storage.refreshSoon();
+    }
+  }
+
+  private async showPreview(p: DatasetPreview): Promise<void> {
+    this.preview = p;
+    renderPreview(this.previewHost, p, { onChoices: (c) => void this.reparse(p.hash, c) }, this.valFraction);
+    if (this.importView.waitingForDataset) this.importView.datasetArrived(p);
+    await this.form.load(p);
+  }
+
+  private async reparse(hash: string, choices: DatasetPreview['choices']): Promise<void> {
+    try {
+      await this.showPreview(await this.api.reparse(hash, choices));
+    } catch (e) {
+      this.errors.show(e);
+      if (this.preview) renderPreview(this.previewHost, this.preview, { onChoices: (c) => void this.reparse(hash, c) }, this.valFraction);
+    }
+  }
+
+  private async useStored(hash: string): Promise<void> {
+    try {
+      const p = await this.api.reparse(hash, {});
+      await this.showPreview(p);
+      this.previewHost.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      this.status.say(`Using ${p.name}.`);
+    } catch (e) {
+      this.errors.show(e);
+    }
+  }
+
+  private async importCkpt(f: PickedFile): Promise<void> {
+    this.status.say(`Checking ${f.file.name}...`);
+    try {
+      const bytes = new Uint8Array(await f.file.arrayBuffer());
+      const r = await this.api.importCheckpoint(f.file.name, transfer(bytes, [bytes.buffer as ArrayBuffer]));
+      this.lives.delete(r.runId);
+      await this.refreshRuns();
+      this.importView.show(f.file.name, r);
+      this.status.say(`Imported ${f.file.name}: ${r.inspection.family} at step ${r.inspection.step}.`);
+    } catch (e) {
+      this.errors.show(e);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// Live curves with uPlot: loss (train and validation), validation accuracy, learning rate.
+// Points arrive one progress event at a time; the charts redraw at most once per animation
+// frame, so a fast run never floods the main thread with redraws.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { MetricPoint } from '../engine/state';
+import { h } from './dom';
+
+/** Column-wise metric history of one run, x = step. `null` where a value was not measured. */
+export interface Trace {
+  step: number[];
+  train: (number | null)[];
+  val: (number | null)[];
+  acc: (number | null)[];
+  lr: (number | null)[];
+}
+
+export function emptyTrace(): Trace {
+  return { step: [], train: [], val: [], acc: [], lr: [] };
+}
+
+const val = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+
+/**
+ * Adds one point. A second report for the same step (training loss, then an evaluation) merges
+ * into the same column; a step earlier than the last one (resumed from an older checkpoint)
+ * drops the part of the curve that the run is about to redo.
+ */
+export function addPoint(t: Trace, p: Omit<MetricPoint, 'epoch'>): void {
+  while (t.step.length > 0 && t.step[t.step.length - 1]! > p.step) {
+    t.step.pop();
+    t.train.pop();
+    t.val.pop();
+    t.acc.pop();
+    t.lr.pop();
+  }
+  const last = t.step.length - 1;
+  if (last >= 0 && t.step[last] === p.step) {
+    t.train[last] = val(p.trainLoss) ?? t.train[last]!;
+    t.val[last] = val(p.valLoss) ?? t.val[last]!;
+    t.acc[last] = val(p.valAccuracy) ?? t.acc[last]!;
+    t.lr[last] = val(p.lr) ?? t.lr[last]!;
+    return;
+  }
+  t.step.push(p.step);
+  t.train.push(val(p.trainLoss));
+  t.val.push(val(p.valLoss));
+  t.acc.push(val(p.valAccuracy));
+  t.lr.push(val(p.lr));
+}
+
+export function traceFromHistory(history: MetricPoint[]): Trace {
+  const t = emptyTrace();
+  for (const p of history) addPoint(t, p);
+  return t;
+}
+
+const COLORS = { train: '#2563eb', val: '#dc2626', acc: '#059669', lr: '#7c3aed' };
+
+function chartOpts(title: string, width: number, series: uPlot.Series[], yLabel: string): uPlot.Options {
+  return {
+    title,
+    width,
+    height: 190,
+    scales: { x: { time: false } },
+    axes: [{ label: 'step' }, { label: yLabel, size: 60 }],
+    series: [{ label: 'step' }, ...series],
+    legend: { live: true },
+    cursor: { drag: { x: true, y: false } },
+  };
+}
+
+const line = (label: string, stroke: string): uPlot.Series => ({ label, stroke, width: 1.5, spanGaps: true, points: { show: false } });
+
+/** Three charts in `host`; `setTrace` schedules a redraw on the next animation frame. */
+export class RunCharts {
+  readonly root: HTMLElement;
+  private loss: uPlot;
+  private metric: uPlot;
+  private lr: uPlot;
+  private metricBox: HTMLElement;
+  private pending: Trace | null = null;
+  private frame = 0;
+  private resize: ResizeObserver;
+
+  constructor(host: HTMLElement) {
+    const lossBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Training and validation loss by step' });
+    this.metricBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Validation accuracy by step' });
+    const lrBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Learning rate by step' });
+    this.root = h('div', { class: 'charts' }, lossBox, this.metricBox, lrBox);
+    host.appendChild(this.root);
+    const w = this.width();
+    const empty: uPlot.AlignedData = [[], []];
+    this.loss = new uPlot(chartOpts('Loss', w, [line('train', COLORS.train), { ...line('validation', COLORS.val), points: { show: true, size: 4 } }], 'loss'), [[], [], []], lossBox);
+    this.metric = new uPlot(chartOpts('Validation accuracy', w, [{ ...line('accuracy', COLORS.acc), points: { show: true, size: 4 } }], 'accuracy'), empty, this.metricBox);
+    this.lr = new uPlot(chartOpts('Learning rate', w, [line('lr', COLORS.lr)], 'lr'), empty, lrBox);
+    this.resize = new ResizeObserver(() => {
+      const width = this.width();
+      for (const c of [this.loss, this.metric, this.lr]) c.setSize({ width, height: 190 });
+    });
+    this.resize.observe(this.root);
+  }
+
+  private width(): number {
+    return Math.max(260, Math.floor(this.root.clientWidth || 480));
+  }
+
+  /** Shows the validation-accuracy chart only for classifiers. */
+  setClassification(on: boolean): void {
+    this.metricBox.hidden = !on;
+  }
+
+  setTrace(t: Trace): void {
+    this.pending = t;
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = 0;
+    const t = this.pending;
+    this.pending = null;
+    if (!t) return;
+    // uPlot keeps references to the arrays it is given; hand it copies so that later pushes
+    // into the trace cannot change a chart between two redraws.
+    const x = t.step.slice();
+    this.loss.setData([x, t.train.slice(), t.val.slice()]);
+    this.metric.setData([x, t.acc.slice()]);
+    this.lr.setData([x, t.lr.slice()]);
+  }
+
+  destroy(): void {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.resize.disconnect();
+    this.loss.destroy();
+    this.metric.destroy();
+    this.lr.destroy();
+    this.root.remove();
+  }
+}

@@ -1,0 +1,246 @@
+// The selected run, live: step counter, progress with ETA, speed, the latest losses, charts,
+// the latest generated text (language models), the confusion matrix (classifiers), warnings,
+// and "continue training" settings for a stopped run. Text updates are batched per frame.
+import type { RunEvent, RunSummary } from '../worker/protocol';
+import type { ResumeOverrides } from './api';
+import { emptyTrace, RunCharts, type Trace } from './charts';
+import { button, field, fmtDuration, fmtNum, fmtPct, h, numberInput, readNumber, replace } from './dom';
+import { bestText } from './run-list';
+
+type Progress = Extract<RunEvent, { type: 'progress' }>;
+type Confusion = Extract<RunEvent, { type: 'confusion' }>;
+
+/** Everything the page keeps about a run's live state (per run, so switching views is instant). */
+export interface RunLive {
+  trace: Trace;
+  last: Progress | null;
+  sample: { step: number; text: string } | null;
+  confusion: Confusion | null;
+  warnings: string[];
+  /** true once the trace holds the run's history from its newest checkpoint (or live events from step 0). */
+  seeded: boolean;
+}
+
+export function emptyLive(): RunLive {
+  return { trace: emptyTrace(), last: null, sample: null, confusion: null, warnings: [], seeded: false };
+}
+
+/** The newest measured value (scans back only over the few points without one). */
+function lastOf(a: (number | null)[]): number | undefined {
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== null) return a[i]!;
+  return undefined;
+}
+
+export class LiveView {
+  readonly el: HTMLElement;
+  private title: HTMLElement;
+  private statusEl: HTMLElement;
+  private stepEl: HTMLElement;
+  private totalEl: HTMLElement;
+  private progress: HTMLProgressElement;
+  private stats: HTMLElement;
+  private bestEl: HTMLElement;
+  private warningsEl: HTMLElement;
+  private sampleBox: HTMLElement;
+  private confusionBox: HTMLElement;
+  private continueBox: HTMLElement;
+  private charts: RunCharts | null = null;
+  private chartHost: HTMLElement;
+  private run: RunSummary | null = null;
+  private live: RunLive | null = null;
+  private frame = 0;
+
+  constructor(private onContinue: (run: RunSummary, o: ResumeOverrides) => void) {
+    this.title = h('h3', {}, 'No run selected');
+    this.statusEl = h('p', { class: 'live-status', role: 'status', 'aria-live': 'polite' });
+    this.stepEl = h('span', { 'data-testid': 'live-step' }, '0');
+    this.totalEl = h('span', {});
+    this.progress = h('progress', { 'data-testid': 'train-progress', 'aria-label': 'Training progress', max: 1, value: 0 });
+    this.stats = h('p', { class: 'live-stats' });
+    this.bestEl = h('p', { class: 'live-best muted' });
+    this.warningsEl = h('ul', { class: 'warnings', 'aria-label': 'Warnings' });
+    this.chartHost = h('div', {});
+    this.sampleBox = h('div', { class: 'block', hidden: true });
+    this.confusionBox = h('div', { class: 'block', hidden: true });
+    this.continueBox = h('div', { class: 'block', hidden: true });
+    this.el = h(
+      'div',
+      { class: 'live', 'data-testid': 'live-view' },
+      this.title,
+      this.statusEl,
+      h('div', { class: 'live-progress' }, h('p', { class: 'live-counter' }, 'Step ', this.stepEl, this.totalEl), this.progress),
+      this.stats,
+      this.bestEl,
+      this.warningsEl,
+      this.chartHost,
+      this.sampleBox,
+      this.confusionBox,
+      this.continueBox,
+    );
+    this.el.hidden = true;
+  }
+
+  get runId(): string | null {
+    return this.run?.id ?? null;
+  }
+
+  /** Shows a run; `live` is the page's record of it (possibly still being filled). */
+  show(run: RunSummary, live: RunLive): void {
+    const switched = this.run?.id !== run.id;
+    this.run = run;
+    this.live = live;
+    this.el.hidden = false;
+    if (switched) {
+      this.charts?.destroy();
+      this.charts = new RunCharts(this.chartHost);
+      this.renderContinue(run);
+    }
+    this.charts!.setClassification(run.config?.task === 'classification');
+    this.schedule();
+  }
+
+  /** The run's summary changed (status, step from a list refresh). */
+  setRun(run: RunSummary): void {
+    if (this.run?.id !== run.id) return;
+    const statusChanged = this.run.status !== run.status;
+    this.run = run;
+    if (statusChanged) this.renderContinue(run);
+    this.schedule();
+  }
+
+  /** Something new for the shown run: redraw on the next frame. */
+  changed(runId: string): void {
+    if (this.run?.id === runId) this.schedule();
+  }
+
+  hide(): void {
+    this.run = null;
+    this.live = null;
+    this.charts?.destroy();
+    this.charts = null;
+    this.el.hidden = true;
+  }
+
+  private schedule(): void {
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.draw());
+  }
+
+  private draw(): void {
+    this.frame = 0;
+    const run = this.run;
+    const live = this.live;
+    if (!run || !live) return;
+    this.title.textContent = run.name;
+    const last = live.last;
+    const step = last?.step ?? run.step;
+    const total = last?.totalSteps ?? run.totalSteps;
+    const hasTotal = Number.isFinite(total) && total > 0;
+    this.statusEl.textContent = `${run.status[0]!.toUpperCase()}${run.status.slice(1)}${run.lastError ? `: ${run.lastError}` : ''}`;
+    this.stepEl.textContent = String(step);
+    this.totalEl.textContent = hasTotal ? ` of ${total}` : '';
+    this.progress.max = hasTotal ? total : 1;
+    this.progress.value = hasTotal ? Math.min(step, total) : 0;
+    this.progress.setAttribute('aria-valuetext', hasTotal ? `step ${step} of ${total}` : `step ${step}`);
+    const parts: string[] = [`epoch ${last?.epoch ?? run.epoch}`];
+    if (last && run.status === 'running') {
+      parts.push(`${fmtNum(last.stepsPerSecond, 3)} steps/s`);
+      parts.push(`ETA ${fmtDuration(last.etaSeconds)}`);
+    }
+    if (last) {
+      parts.push(`lr ${fmtNum(last.lr)}`);
+      const lastTrain = lastOf(live.trace.train);
+      const lastVal = lastOf(live.trace.val);
+      const lastAcc = lastOf(live.trace.acc);
+      if (lastTrain !== undefined) parts.push(`train loss ${fmtNum(lastTrain)}`);
+      if (lastVal !== undefined) parts.push(`val loss ${fmtNum(lastVal)}`);
+      if (lastAcc !== undefined) parts.push(`val accuracy ${fmtPct(lastAcc)}`);
+    }
+    this.stats.textContent = parts.join(' · ');
+    this.bestEl.textContent = bestText(run);
+    replace(this.warningsEl, live.warnings.map((w) => h('li', {}, w)));
+    this.charts?.setTrace(live.trace);
+
+    this.sampleBox.hidden = !live.sample;
+    if (live.sample) replace(this.sampleBox, h('h4', {}, `Generated text at step ${live.sample.step}`), h('pre', { class: 'sample-text', 'data-testid': 'live-sample' }, live.sample.text));
+
+    this.confusionBox.hidden = !live.confusion;
+    if (live.confusion) this.drawConfusion(live.confusion);
+  }
+
+  private drawConfusion(c: Confusion): void {
+    const max = Math.max(1, ...c.matrix.flat());
+    const tbl = h(
+      'table',
+      { class: 'confusion', 'data-testid': 'confusion-matrix' },
+      h('caption', {}, `Confusion matrix on the validation split at step ${c.step} (rows: true class, columns: predicted)`),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'true \\ predicted'), c.classes.map((k) => h('th', { scope: 'col' }, k)))),
+      h(
+        'tbody',
+        {},
+        c.matrix.map((row, i) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, c.classes[i] ?? String(i)),
+            row.map((n, j) => {
+              const td = h('td', { class: i === j ? 'diag' : n > 0 ? 'off' : '' }, n);
+              // shade by count; CSSOM style is fine under a strict CSP (no inline style attribute)
+              td.style.setProperty('--w', (n / max).toFixed(3));
+              return td;
+            }),
+          ),
+        ),
+      ),
+    );
+    replace(this.confusionBox, h('div', { class: 'scroll-x' }, tbl));
+  }
+
+  /** "Continue training" for a run that is not running: longer target, new LR or batch size. */
+  private renderContinue(run: RunSummary): void {
+    const canContinue = run.status !== 'running';
+    this.continueBox.hidden = !canContinue;
+    if (!canContinue) return;
+    const t = run.config?.target ?? {};
+    const steps = numberInput(t.steps, { min: 1, step: 1, name: 'resumeSteps' });
+    const epochs = numberInput(t.epochs, { min: 1, step: 1, name: 'resumeEpochs' });
+    const lr = numberInput(undefined, { min: 0, name: 'resumeLr' });
+    const batch = numberInput(undefined, { min: 1, step: 1, name: 'resumeBatch' });
+    lr.placeholder = String(run.config?.optimizer?.lr ?? '');
+    batch.placeholder = String(run.config?.batchSize ?? '');
+    const resched = h('input', { type: 'checkbox', id: `resched-${run.id}` });
+    const reschedRow = h('div', { class: 'check' }, resched, h('label', { for: resched.id }, 'Stretch the cosine LR schedule over the new length'));
+    reschedRow.hidden = run.config?.schedule?.kind !== 'cosine';
+    const go = button(
+      'Resume with these settings',
+      () => {
+        const o: ResumeOverrides = {};
+        const s = readNumber(steps);
+        const e = readNumber(epochs);
+        const l = readNumber(lr);
+        const b = readNumber(batch);
+        // the target is replaced as a whole, so send both fields when either changed
+        if (s !== t.steps || e !== t.epochs) {
+          o.steps = s;
+          o.epochs = e;
+        }
+        if (l !== undefined) o.lr = l;
+        if (b !== undefined) o.batchSize = b;
+        if (resched.checked) o.reschedule = true;
+        this.onContinue(run, o);
+      },
+      { class: 'primary' },
+    );
+    replace(
+      this.continueBox,
+      h('details', {}, h(
+        'summary',
+        {},
+        'Continue training with changes',
+      ),
+      h('p', { class: 'hint' }, 'Extend the run by raising its step or epoch target. Changing the learning rate or batch size on resume is allowed but deliberate: the run is no longer the one you started (a new batch size remaps the position in the epoch).'),
+      h('div', { class: 'grid-2' }, field('Total steps', steps), field('Total epochs', epochs), field('New learning rate', lr, 'Empty: keep'), field('New batch size', batch, 'Empty: keep')),
+      reschedRow,
+      go),
+    );
+  }
+}

@@ -1,0 +1,282 @@
+// The hyperparameter form. Defaults come from the worker (`defaults()`, suited to the dataset);
+// an empty field means "the default". Frozen parameters are exact names from the model.
+import type { ConfigOverrides } from '../engine/config';
+import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
+import type { Defaults, Family } from './api';
+import { field, h, numberInput, readIntList, readNumber, replace, select, uid } from './dom';
+
+const FAMILY_LABEL: Record<string, string> = { mlp: 'MLP (tables)', cnn: 'CNN (images)', charlm: 'Character transformer (text)' };
+
+export interface RunFormValues {
+  overrides: ConfigOverrides;
+  checkpoints: CheckpointSettings;
+  name?: string;
+}
+
+const isFamily = (v: string): v is Family => v === 'mlp' || v === 'cnn' || v === 'charlm';
+
+export class RunForm {
+  readonly el: HTMLFormElement;
+  private body: HTMLElement;
+  private startBtn: HTMLButtonElement;
+  private preview: DatasetPreview | null = null;
+  private read: (() => RunFormValues | string) | null = null;
+
+  constructor(
+    /** asks the worker for defaults (family undefined = the dataset's default family). */
+    private loadDefaults: (p: DatasetPreview, family?: Family) => Promise<Defaults>,
+    private onStart: (v: RunFormValues) => void,
+    private onError: (e: unknown) => void,
+  ) {
+    this.body = h('div', { class: 'form-body' }, h('p', { class: 'muted' }, 'Open a dataset or pick a sample first.'));
+    this.startBtn = h('button', { type: 'submit', class: 'primary big', disabled: true }, 'Start training');
+    this.el = h('form', { class: 'run-form', 'data-testid': 'run-form', novalidate: true }, this.body, h('div', { class: 'actions' }, this.startBtn));
+    this.el.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!this.read) return;
+      const v = this.read();
+      if (typeof v === 'string') this.onError(new Error(v));
+      else this.onStart(v);
+    });
+  }
+
+  get datasetHash(): string | null {
+    return this.preview?.hash ?? null;
+  }
+
+  /** Fills the form with defaults for a (new or re-parsed) dataset. */
+  async load(p: DatasetPreview, family?: Family): Promise<void> {
+    this.preview = p;
+    this.startBtn.disabled = true;
+    try {
+      const d = await this.loadDefaults(p, family);
+      if (this.preview !== p) return; // another dataset came in meanwhile
+      this.render(d);
+      this.startBtn.disabled = false;
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+
+  setBusy(busy: boolean): void {
+    this.startBtn.disabled = busy || !this.read;
+    this.startBtn.textContent = busy ? 'Starting...' : 'Start training';
+  }
+
+  /** Training settings only (no model sizes): for a fresh run whose architecture comes from a checkpoint. */
+  trainingOverrides(): RunFormValues | null {
+    if (!this.read) return null;
+    const v = this.read();
+    if (typeof v === 'string') return null;
+    const o = { ...v.overrides };
+    for (const k of ['family', 'hidden', 'filters', 'contextLength', 'dModel', 'numHeads', 'numLayers', 'freeze'] as const) delete o[k];
+    return { ...v, overrides: o };
+  }
+
+  private render(d: Defaults): void {
+    const o = d.overrides;
+    const p = this.preview!;
+    const families = d.families.length > 0 ? d.families : [o.family ?? 'mlp'];
+    const family = select(
+      families.map((f) => ({ value: f, label: FAMILY_LABEL[f] ?? f })),
+      o.family ?? families[0],
+      'family',
+    );
+    family.addEventListener('change', () => {
+      if (isFamily(family.value)) void this.load(p, family.value);
+    });
+
+    // model sizes, per family
+    const sizes: HTMLElement[] = [];
+    const hidden = h('input', { type: 'text', name: 'hidden', inputmode: 'numeric', autocomplete: 'off' });
+    const filters = h('input', { type: 'text', name: 'filters', inputmode: 'numeric', autocomplete: 'off' });
+    const dense = numberInput(o.hidden?.[0], { min: 1, step: 1, name: 'dense' });
+    const contextLength = numberInput(o.contextLength, { min: 1, step: 1, name: 'contextLength' });
+    const dModel = numberInput(o.dModel, { min: 1, step: 1, name: 'dModel' });
+    const numHeads = numberInput(o.numHeads, { min: 1, step: 1, name: 'numHeads' });
+    const numLayers = numberInput(o.numLayers, { min: 1, step: 1, name: 'numLayers' });
+    const dropout = numberInput(o.dropout, { min: 0, max: 0.9, step: 0.05, name: 'dropout' });
+    const fam = o.family ?? families[0];
+    if (fam === 'mlp') {
+      hidden.value = (o.hidden ?? []).join(', ');
+      sizes.push(field('Hidden layers', hidden, 'Widths, comma separated, e.g. 64, 64'));
+    } else if (fam === 'cnn') {
+      filters.value = (o.filters ?? []).join(', ');
+      sizes.push(field('Conv filters', filters, 'Channels of each 3x3 conv, e.g. 8, 16'), field('Dense width', dense));
+    } else if (fam === 'charlm') {
+      sizes.push(field('Context length', contextLength), field('Model width (dModel)', dModel), field('Attention heads', numHeads), field('Layers', numLayers));
+    }
+    sizes.push(field('Dropout', dropout));
+
+    const optimizer = select<'adamw' | 'sgd'>(
+      [
+        { value: 'adamw', label: 'AdamW' },
+        { value: 'sgd', label: 'SGD with momentum' },
+      ],
+      o.optimizer ?? 'adamw',
+      'optimizer',
+    );
+    const lr = numberInput(o.lr, { min: 0, step: 'any', name: 'lr' });
+    const weightDecay = numberInput(o.weightDecay, { min: 0, step: 'any', name: 'weightDecay' });
+    const momentum = numberInput(o.momentum, { min: 0, max: 1, step: 'any', name: 'momentum' });
+    const momentumField = field('Momentum', momentum);
+    const syncOpt = () => (momentumField.hidden = optimizer.value !== 'sgd');
+    optimizer.addEventListener('change', syncOpt);
+    syncOpt();
+    const batchSize = numberInput(o.batchSize, { min: 1, step: 1, name: 'batchSize' });
+    const unit = select<'epochs' | 'steps'>(
+      [
+        { value: 'epochs', label: 'epochs' },
+        { value: 'steps', label: 'steps' },
+      ],
+      o.steps !== undefined && o.epochs === undefined ? 'steps' : 'epochs',
+      'lengthUnit',
+    );
+    const length = numberInput(unit.value === 'steps' ? o.steps : (o.epochs ?? 10), { min: 1, step: 1, name: 'length' });
+    const seed = numberInput(o.seed ?? 1, { min: 0, step: 1, name: 'seed' });
+    const schedule = select<'constant' | 'cosine' | 'step'>(
+      [
+        { value: 'constant', label: 'Constant' },
+        { value: 'cosine', label: 'Cosine with warmup' },
+        { value: 'step', label: 'Step decay (halve every N steps)' },
+      ],
+      o.schedule ?? 'constant',
+      'schedule',
+    );
+    const warmup = numberInput(o.warmupSteps ?? 0, { min: 0, step: 1, name: 'warmupSteps' });
+    const scheduleSteps = numberInput(o.scheduleSteps, { min: 1, step: 1, name: 'scheduleSteps' });
+    const warmupField = field('Warmup steps', warmup);
+    const scheduleStepsField = field('Schedule length (steps)', scheduleSteps, 'Cosine: steps until the LR floor (default: the run length). Step decay: steps between halvings.');
+    const syncSched = () => {
+      warmupField.hidden = schedule.value !== 'cosine';
+      scheduleStepsField.hidden = schedule.value === 'constant';
+    };
+    schedule.addEventListener('change', syncSched);
+    syncSched();
+    const clipNorm = numberInput(o.clipNorm, { min: 0, step: 'any', name: 'clipNorm' });
+    const logEvery = numberInput(o.logEvery, { min: 1, step: 1, name: 'logEvery' });
+    const evalEvery = numberInput(o.evalEvery, { min: 1, step: 1, name: 'evalEvery' });
+
+    const c = d.checkpoints;
+    const everySteps = numberInput(c.everySteps, { min: 1, step: 1, name: 'ckptEverySteps' });
+    const everySeconds = numberInput(c.everySeconds, { min: 1, step: 1, name: 'ckptEverySeconds' });
+    const periodicEvery = numberInput(c.periodicEvery, { min: 0, step: 1, name: 'periodicEvery' });
+    const keepPeriodic = numberInput(c.keepPeriodic, { min: 0, step: 1, name: 'keepPeriodic' });
+
+    const runName = h('input', { type: 'text', name: 'runName', autocomplete: 'off', placeholder: `${p.name}` });
+
+    const frozen = new Set(o.freeze ?? []);
+    const boxes = d.parameterNames.map((n) => {
+      const id = uid('freeze');
+      const cb = h('input', { type: 'checkbox', id, value: n, checked: frozen.has(n) });
+      return { n, cb, row: h('div', { class: 'check' }, cb, h('label', { for: id }, h('code', {}, n))) };
+    });
+    const freezeCount = h('span', { class: 'muted' }, `(${frozen.size} of ${boxes.length} frozen)`);
+    for (const b of boxes) b.cb.addEventListener('change', () => (freezeCount.textContent = `(${boxes.filter((x) => x.cb.checked).length} of ${boxes.length} frozen)`));
+
+    replace(
+      this.body,
+      h('fieldset', {}, h('legend', {}, 'Model'), field('Model family', family), sizes),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'Training'),
+        field('Optimizer', optimizer),
+        field('Learning rate', lr),
+        momentumField,
+        field('Batch size', batchSize),
+        h('div', { class: 'field-pair' }, field('Train for', length), field('Unit', unit)),
+        field('Seed', seed, 'Same seed, same data: the same run.'),
+        field('LR schedule', schedule),
+        warmupField,
+        scheduleStepsField,
+        h('details', {}, h('summary', {}, 'More training settings'), field('Weight decay', weightDecay), field('Gradient clip (global norm, 0 = off)', clipNorm), field('Log loss every N steps', logEvery), field('Evaluate every N steps', evalEvery)),
+      ),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'Checkpoints'),
+        field('Save latest every N steps', everySteps),
+        field('...and at least every N seconds', everySeconds, 'A reload loses at most about this much training.'),
+        field('Periodic checkpoint every N steps (0 = never)', periodicEvery),
+        field('Keep the last K periodic checkpoints', keepPeriodic),
+      ),
+      boxes.length > 0
+        ? h('fieldset', { class: 'freeze' }, h('legend', {}, 'Frozen parameters ', freezeCount), h('p', { class: 'hint' }, 'Checked parameters do not train (e.g. train only the head). Applied again on every resume.'), h('div', { class: 'freeze-list' }, boxes.map((b) => b.row)))
+        : null,
+      field('Run name (optional)', runName),
+    );
+
+    this.read = () => {
+      const ov: ConfigOverrides = {};
+      if (isFamily(family.value)) ov.family = family.value;
+      const num = (el: HTMLInputElement, what: string, check: (v: number) => boolean): number | undefined | string => {
+        const v = readNumber(el);
+        if (el.value.trim() !== '' && v === undefined) return `${what} must be a number`;
+        if (v !== undefined && !check(v)) return `${what} is out of range: ${el.value}`;
+        return v;
+      };
+      const posInt = (v: number) => Number.isInteger(v) && v > 0;
+      const natInt = (v: number) => Number.isInteger(v) && v >= 0;
+      const fields: [keyof ConfigOverrides, HTMLInputElement, string, (v: number) => boolean][] = [
+        ['lr', lr, 'Learning rate', (v) => v > 0],
+        ['weightDecay', weightDecay, 'Weight decay', (v) => v >= 0],
+        ['batchSize', batchSize, 'Batch size', posInt],
+        ['seed', seed, 'Seed', (v) => natInt(v) && v <= 0xffffffff],
+        ['clipNorm', clipNorm, 'Gradient clip', (v) => v >= 0],
+        ['logEvery', logEvery, 'Log every', posInt],
+        ['evalEvery', evalEvery, 'Evaluate every', posInt],
+        ['dropout', dropout, 'Dropout', (v) => v >= 0 && v < 1],
+      ];
+      if (optimizer.value === 'sgd') fields.push(['momentum', momentum, 'Momentum', (v) => v >= 0 && v < 1]);
+      if (schedule.value === 'cosine') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
+      if (schedule.value !== 'constant') fields.push(['scheduleSteps', scheduleSteps, 'Schedule length', posInt]);
+      if (fam === 'charlm') {
+        fields.push(['contextLength', contextLength, 'Context length', posInt], ['dModel', dModel, 'Model width', posInt], ['numHeads', numHeads, 'Attention heads', posInt], ['numLayers', numLayers, 'Layers', posInt]);
+      }
+      const rec = ov as Record<string, unknown>;
+      for (const [key, el, what, check] of fields) {
+        const v = num(el, what, check);
+        if (typeof v === 'string') return v;
+        if (v !== undefined) rec[key] = v;
+      }
+      ov.optimizer = optimizer.value as 'adamw' | 'sgd';
+      ov.schedule = schedule.value as 'constant' | 'cosine' | 'step';
+      const len = num(length, 'Training length', posInt);
+      if (typeof len === 'string') return len;
+      if (len === undefined) return 'Set how long to train (epochs or steps).';
+      if (unit.value === 'steps') ov.steps = len;
+      else ov.epochs = len;
+      if (fam === 'mlp' && hidden.value.trim() !== '') {
+        const l = readIntList(hidden);
+        if (!l) return 'Hidden layers must be positive whole numbers, comma separated.';
+        ov.hidden = l;
+      }
+      if (fam === 'cnn') {
+        if (filters.value.trim() !== '') {
+          const l = readIntList(filters);
+          if (!l) return 'Conv filters must be positive whole numbers, comma separated.';
+          ov.filters = l;
+        }
+        const dv = num(dense, 'Dense width', posInt);
+        if (typeof dv === 'string') return dv;
+        if (dv !== undefined) ov.hidden = [dv];
+      }
+      ov.freeze = boxes.filter((b) => b.cb.checked).map((b) => b.n);
+      const ck: Record<string, number> = {};
+      for (const [key, el, what, check] of [
+        ['everySteps', everySteps, 'Checkpoint every N steps', posInt],
+        ['everySeconds', everySeconds, 'Checkpoint every N seconds', (v: number) => v > 0],
+        ['periodicEvery', periodicEvery, 'Periodic checkpoint interval', natInt],
+        ['keepPeriodic', keepPeriodic, 'Periodic checkpoints to keep', natInt],
+      ] as const) {
+        const v = num(el, what, check);
+        if (typeof v === 'string') return v;
+        ck[key] = v ?? c[key];
+      }
+      const name = runName.value.trim();
+      return { overrides: ov, checkpoints: ck as unknown as CheckpointSettings, name: name || undefined };
+    };
+  }
+}
+

@@ -1,0 +1,182 @@
+// The list of runs: status, dataset, model, progress, best metric, and the buttons that act on
+// each run. Rows are kept by run id and patched in place, so a progress event never rebuilds
+// the list (and never steals keyboard focus from a button).
+import type { RunStatus, RunSummary } from '../worker/protocol';
+import { button, fmtNum, fmtPct, h, replace } from './dom';
+
+export interface RunActions {
+  select(run: RunSummary): void;
+  pause(run: RunSummary): void;
+  resume(run: RunSummary): void;
+  stop(run: RunSummary): void;
+  remove(run: RunSummary): void;
+  checkpoints(run: RunSummary): void;
+}
+
+const STATUS_LABEL: Record<RunStatus, string> = {
+  running: 'Running',
+  paused: 'Paused',
+  interrupted: 'Interrupted',
+  finished: 'Finished',
+  failed: 'Failed',
+  diverged: 'Diverged',
+};
+
+interface Row {
+  el: HTMLElement;
+  status: HTMLElement;
+  progress: HTMLElement;
+  best: HTMLElement;
+  info: HTMLElement;
+  error: HTMLElement;
+  actions: HTMLElement;
+  name: HTMLButtonElement;
+  shownStatus: RunStatus | null;
+}
+
+export function progressText(r: Pick<RunSummary, 'step' | 'epoch' | 'totalSteps'>): string {
+  const total = Number.isFinite(r.totalSteps) && r.totalSteps > 0 ? ` / ${r.totalSteps}` : '';
+  return `step ${r.step}${total}, epoch ${r.epoch}`;
+}
+
+export function bestText(r: Pick<RunSummary, 'best'>): string {
+  const b = r.best;
+  if (!b) return 'no evaluation yet';
+  const parts = [`best val loss ${fmtNum(b.valLoss)}`];
+  if (b.valAccuracy !== undefined) parts.push(`accuracy ${fmtPct(b.valAccuracy)}`);
+  return `${parts.join(', ')} at step ${b.step}`;
+}
+
+export class RunList {
+  readonly el: HTMLElement;
+  private list: HTMLElement;
+  private empty: HTMLElement;
+  private rows = new Map<string, Row>();
+  private runs = new Map<string, RunSummary>();
+  private selected: string | null = null;
+  private frame = 0;
+  private dirty = new Set<string>();
+
+  constructor(private actions: RunActions) {
+    this.list = h('ul', { class: 'run-list', 'aria-label': 'Runs' });
+    this.empty = h('p', { class: 'muted' }, 'No runs yet. Start one from the form.');
+    this.el = h('div', {}, this.empty, this.list);
+  }
+
+  get(id: string): RunSummary | undefined {
+    return this.runs.get(id);
+  }
+
+  all(): RunSummary[] {
+    return [...this.runs.values()];
+  }
+
+  /** Replaces the whole set (from listRuns), keeping rows that still exist. */
+  setRuns(runs: RunSummary[]): void {
+    const ids = new Set(runs.map((r) => r.id));
+    for (const [id, row] of this.rows) {
+      if (!ids.has(id)) {
+        row.el.remove();
+        this.rows.delete(id);
+        this.runs.delete(id);
+      }
+    }
+    for (const r of runs) {
+      this.runs.set(r.id, r);
+      const row = this.rows.get(r.id) ?? this.create(r);
+      this.patch(row, r);
+      this.list.appendChild(row.el); // keeps the order listRuns gave (newest first)
+    }
+    this.empty.hidden = runs.length > 0;
+  }
+
+  /** A live change to one run (progress or status); drawn on the next animation frame. */
+  update(id: string, patch: Partial<RunSummary>): void {
+    const r = this.runs.get(id);
+    if (!r) return;
+    this.runs.set(id, { ...r, ...patch });
+    this.dirty.add(id);
+    if (this.frame === 0) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        for (const d of this.dirty) {
+          const row = this.rows.get(d);
+          const run = this.runs.get(d);
+          if (row && run) this.patch(row, run);
+        }
+        this.dirty.clear();
+      });
+    }
+  }
+
+  setSelected(id: string | null): void {
+    this.selected = id;
+    for (const [rid, row] of this.rows) {
+      row.el.classList.toggle('selected', rid === id);
+      row.name.setAttribute('aria-pressed', String(rid === id));
+    }
+  }
+
+  private create(r: RunSummary): Row {
+    const name = h('button', { type: 'button', class: 'run-name linklike', 'aria-pressed': 'false', title: 'Show this run in the live view' });
+    name.addEventListener('click', () => {
+      const run = this.runs.get(r.id);
+      if (run) this.actions.select(run);
+    });
+    const row: Row = {
+      el: h('li', { class: 'run-row', 'data-testid': 'run-row', 'data-run-id': r.id }),
+      status: h('span', { class: 'badge' }),
+      progress: h('span', { class: 'run-progress' }),
+      best: h('span', { class: 'run-best' }),
+      info: h('span', { class: 'run-info' }),
+      error: h('p', { class: 'run-error', hidden: true }),
+      actions: h('div', { class: 'run-actions' }),
+      name,
+      shownStatus: null,
+    };
+    row.el.append(
+      h('div', { class: 'run-head' }, row.name, row.status),
+      h('div', { class: 'run-meta' }, row.info, row.progress, row.best),
+      row.error,
+      row.actions,
+    );
+    this.rows.set(r.id, row);
+    return row;
+  }
+
+  private patch(row: Row, r: RunSummary): void {
+    row.el.dataset.status = r.status;
+    row.name.textContent = r.name;
+    row.status.textContent = STATUS_LABEL[r.status] ?? r.status;
+    row.status.className = `badge badge-${r.status}`;
+    row.info.textContent = `${r.family} · ${r.datasetSummary}`;
+    row.progress.textContent = progressText(r);
+    row.best.textContent = bestText(r);
+    row.error.hidden = !r.lastError;
+    row.error.textContent = r.lastError ?? '';
+    row.el.classList.toggle('selected', r.id === this.selected);
+    row.name.setAttribute('aria-pressed', String(r.id === this.selected));
+    if (row.shownStatus !== r.status) {
+      row.shownStatus = r.status;
+      this.buttons(row, r.id, r.status);
+    }
+  }
+
+  private buttons(row: Row, id: string, status: RunStatus): void {
+    const act = (f: (run: RunSummary) => void) => () => {
+      const run = this.runs.get(id);
+      if (run) f(run);
+    };
+    const b: HTMLButtonElement[] = [];
+    if (status === 'running') b.push(button('Pause', act(this.actions.pause)));
+    if (status === 'paused' || status === 'interrupted' || status === 'failed') b.push(button('Resume', act(this.actions.resume), { class: 'primary' }));
+    if (status === 'running' || status === 'paused') b.push(button('Stop', act(this.actions.stop)));
+    b.push(button('Checkpoints', act(this.actions.checkpoints)));
+    b.push(button('Delete run', act(this.actions.remove), { class: 'danger' }));
+    // keep focus on the same button name if it survives the change (Pause -> Resume does not)
+    const focused = row.actions.contains(document.activeElement) ? (document.activeElement as HTMLElement).textContent : null;
+    replace(row.actions, b);
+    const again = b.find((x) => x.textContent === focused) ?? (focused ? b[0] : undefined);
+    again?.focus();
+  }
+}
