@@ -3,6 +3,11 @@ import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, 
 import { basename, dirname, join, relative } from 'node:path';
 import type { DataFile } from '../engine/data/types';
 
+const CHUNK = 64 * 1024;
+/** Fault injection for tests: slows every 64 KiB chunk down, so a kill lands mid-write. */
+const WRITE_DELAY_MS = Number(process.env.TABTRAIN_TEST_WRITE_DELAY_MS ?? 0);
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
 /**
  * Writes `bytes` to `path` so that, killed at any instant, `path` holds either its previous
  * complete content or the new one: write a temporary file beside it, fsync, rename over.
@@ -13,7 +18,10 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   try {
     fd = openSync(tmp, 'w', 0o644);
     let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    while (off < bytes.length) {
+      off += writeSync(fd, bytes, off, Math.min(CHUNK, bytes.length - off));
+      if (WRITE_DELAY_MS > 0) Atomics.wait(SLEEPER, 0, 0, WRITE_DELAY_MS);
+    }
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;

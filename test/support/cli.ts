@@ -14,8 +14,8 @@ export function tabtrain(args: string[]): { code: number; stdout: string; stderr
 }
 
 /** Starts the bin without waiting (for kill tests). */
-export function tabtrainAsync(args: string[]) {
-  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function tabtrainAsync(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
 }
 
 export function tempDir(): string {
