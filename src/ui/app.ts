@@ -2,7 +2,7 @@
 // live view, and carries the flows (open data -> preview -> start; pause/resume; checkpoints;
 // import). The main thread only moves bytes and draws: parsing and training live in the worker.
 import { proxy, transfer } from 'comlink';
-import type { BackendName, DatasetPreview, RunEvent, RunSummary } from '../worker/protocol';
+import type { BackendName, DataChoices, DatasetPreview, RunEvent, RunSummary } from '../worker/protocol';
 import type { Api, Family } from './api';
 import { BackendPanel, initialBackend } from './backend-panel';
 import { ErrorBanner, StatusLine } from './banners';
@@ -92,7 +92,7 @@ export class App {
     const samples = h(
       'div',
       { class: 'samples', role: 'group', 'aria-label': 'Sample datasets' },
-      SAMPLES.map((s) => button(s.label, (ev) => void this.act(ev.currentTarget as HTMLButtonElement, () => this.loadSample(s.file)))),
+      SAMPLES.map((s) => button(s.label, (ev) => void this.act(ev.currentTarget as HTMLButtonElement, () => this.loadSample(s.file, s.choices)))),
     );
     root.append(
       overlay,
@@ -137,7 +137,7 @@ export class App {
     const sample = new URLSearchParams(location.search).get('sample');
     if (sample) {
       const s = sampleByKey(sample);
-      if (s) await this.loadSample(s.file).catch((e: unknown) => this.errors.show(e));
+      if (s) await this.loadSample(s.file, s.choices).catch((e: unknown) => this.errors.show(e));
       else this.errors.show(new Error(`There is no sample called "${sample}". Samples: ${SAMPLES.map((x) => x.key).join(', ')}.`));
     }
     await backendReady;
@@ -197,6 +197,7 @@ export class App {
       case 'checkpoint':
         this.ckpts.changed(e.runId);
         this.storage.refreshSoon();
+        this.refreshRunsSoon(2000); // the stored record now has a newer best metric
         break;
       case 'warning':
         if (!live.warnings.includes(e.message)) live.warnings.push(e.message);
@@ -211,17 +212,21 @@ export class App {
     this.liveView.changed(e.runId);
   }
 
-  private refreshRunsSoon(): void {
+  private refreshRunsSoon(ms = 300): void {
     if (this.refreshTimer) return;
     this.refreshTimer = window.setTimeout(() => {
       this.refreshTimer = 0;
       void this.refreshRuns();
-    }, 300);
+    }, ms);
   }
 
   private async refreshRuns(): Promise<void> {
     try {
-      const runs = await this.api.listRuns();
+      // the stored record lags the live events by up to a checkpoint interval: keep the newer step
+      const runs = (await this.api.listRuns()).map((r) => {
+        const last = this.lives.get(r.id)?.last;
+        return last && r.status === 'running' && last.step > r.step ? { ...r, step: last.step, epoch: last.epoch } : r;
+      });
       this.runs.setRuns(runs);
       this.interrupted.sync(runs);
       const shown = this.liveView.runId && runs.find((r) => r.id === this.liveView.runId);
@@ -338,10 +343,10 @@ export class App {
     return d;
   }
 
-  private async loadSample(file: string): Promise<void> {
+  private async loadSample(file: string, choices: DataChoices = {}): Promise<void> {
     this.showParse(0, `Downloading ${file}...`);
     try {
-      await this.open([await fetchSample(file)]);
+      await this.open([await fetchSample(file)], choices);
     } finally {
       if (!this.parsing) this.parseBox.hidden = true;
     }
@@ -353,7 +358,7 @@ export class App {
     this.parseWhat.textContent = what;
   }
 
-  private async open(files: PickedFile[]): Promise<void> {
+  private async open(files: PickedFile[], choices: DataChoices = {}): Promise<void> {
     const ckpts = files.filter((f) => /\.ckpt$/i.test(f.path));
     if (ckpts.length > 0) {
       if (files.length > 1) this.status.say(`Opened the checkpoint ${ckpts[0]!.file.name}; other files were ignored.`);
@@ -375,7 +380,7 @@ export class App {
     });
     try {
       const data = await Promise.all(files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
-      const p = await this.api.parseFiles(transfer(data, data.map((d) => d.bytes.buffer as ArrayBuffer)), {}, onProgress);
+      const p = await this.api.parseFiles(transfer(data, data.map((d) => d.bytes.buffer as ArrayBuffer)), choices, onProgress);
       await this.showPreview(p);
       this.status.say(`Loaded ${p.name}: ${p.summary}.`);
     } catch (e) {

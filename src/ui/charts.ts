@@ -57,18 +57,23 @@ export function traceFromHistory(history: MetricPoint[]): Trace {
 
 const COLORS = { train: '#2563eb', val: '#dc2626', acc: '#059669', lr: '#7c3aed' };
 
-function chartOpts(title: string, width: number, series: uPlot.Series[], yLabel: string): uPlot.Options {
+const HEIGHT = 170;
+
+function chartOpts(title: string, width: number, series: uPlot.Series[], yLabel: string, yRange?: [number, number]): uPlot.Options {
   return {
     title,
     width,
-    height: 190,
-    scales: { x: { time: false } },
+    height: HEIGHT,
+    scales: { x: { time: false }, ...(yRange ? { y: { range: yRange } } : {}) },
     axes: [{ label: 'step' }, { label: yLabel, size: 60 }],
     series: [{ label: 'step' }, ...series],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
   };
 }
+
+/** A chart's width from its box (the grid decides the box; uPlot needs pixels). */
+const width = (box: HTMLElement) => Math.max(220, Math.floor(box.clientWidth || 420));
 
 const line = (label: string, stroke: string): uPlot.Series => ({ label, stroke, width: 1.5, spanGaps: true, points: { show: false } });
 
@@ -84,30 +89,31 @@ export class RunCharts {
   private resize: ResizeObserver;
 
   constructor(host: HTMLElement) {
-    const lossBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Training and validation loss by step' });
-    this.metricBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Validation accuracy by step' });
-    const lrBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Learning rate by step' });
+    const lossBox = h('div', { class: 'chart chart-loss', role: 'img', 'aria-label': 'Training and validation loss by step' });
+    this.metricBox = h('div', { class: 'chart chart-metric', role: 'img', 'aria-label': 'Validation accuracy by step' });
+    const lrBox = h('div', { class: 'chart chart-lr', role: 'img', 'aria-label': 'Learning rate by step' });
     this.root = h('div', { class: 'charts' }, lossBox, this.metricBox, lrBox);
     host.appendChild(this.root);
-    const w = this.width();
     const empty: uPlot.AlignedData = [[], []];
-    this.loss = new uPlot(chartOpts('Loss', w, [line('train', COLORS.train), { ...line('validation', COLORS.val), points: { show: true, size: 4 } }], 'loss'), [[], [], []], lossBox);
-    this.metric = new uPlot(chartOpts('Validation accuracy', w, [{ ...line('accuracy', COLORS.acc), points: { show: true, size: 4 } }], 'accuracy'), empty, this.metricBox);
-    this.lr = new uPlot(chartOpts('Learning rate', w, [line('lr', COLORS.lr)], 'lr'), empty, lrBox);
+    const points = { show: true, size: 4 };
+    this.loss = new uPlot(chartOpts('Loss', width(lossBox), [line('train', COLORS.train), { ...line('validation', COLORS.val), points }], 'loss'), [[], [], []], lossBox);
+    this.metric = new uPlot(chartOpts('Validation accuracy', width(this.metricBox), [{ ...line('accuracy', COLORS.acc), points }], 'accuracy', [0, 1]), empty, this.metricBox);
+    this.lr = new uPlot(chartOpts('Learning rate', width(lrBox), [line('lr', COLORS.lr)], 'lr'), empty, lrBox);
+    const boxes: [HTMLElement, uPlot][] = [
+      [lossBox, this.loss],
+      [this.metricBox, this.metric],
+      [lrBox, this.lr],
+    ];
     this.resize = new ResizeObserver(() => {
-      const width = this.width();
-      for (const c of [this.loss, this.metric, this.lr]) c.setSize({ width, height: 190 });
+      for (const [box, chart] of boxes) if (!box.hidden) chart.setSize({ width: width(box), height: HEIGHT });
     });
-    this.resize.observe(this.root);
-  }
-
-  private width(): number {
-    return Math.max(260, Math.floor(this.root.clientWidth || 480));
+    for (const [box] of boxes) this.resize.observe(box);
   }
 
   /** Shows the validation-accuracy chart only for classifiers. */
   setClassification(on: boolean): void {
     this.metricBox.hidden = !on;
+    this.root.classList.toggle('no-metric', !on);
   }
 
   setTrace(t: Trace): void {

@@ -1,7 +1,7 @@
 // The checkpoint browser of one run: list, inspect, download, delete, resume from one, or start
 // a fresh run from its weights. Also the inspection view shared with the import flow.
 import type { CheckpointInspection, CheckpointSummary, RunSummary } from '../worker/protocol';
-import { choicesOf, type Ctx } from './ctx';
+import { choicesOf, withCheckpoint, type Ctx } from './ctx';
 import { button, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace } from './dom';
 import { FreshPlan } from './fresh-plan';
 
@@ -51,6 +51,13 @@ export function renderInspection(x: CheckpointInspection): HTMLElement {
   );
 }
 
+interface CkRow {
+  el: HTMLElement;
+  facts: HTMLElement;
+  /** the checkpoint this row stands for now (rolling kinds get a new id on every write). */
+  current: CheckpointSummary;
+}
+
 export class CheckpointBrowser {
   readonly el: HTMLElement;
   private title: HTMLElement;
@@ -58,6 +65,8 @@ export class CheckpointBrowser {
   private detail: HTMLElement;
   private run: RunSummary | null = null;
   private refreshTimer = 0;
+  private list = h('ul', { class: 'ckpt-list' });
+  private rows = new Map<string, CkRow>();
 
   constructor(private ctx: Ctx) {
     this.title = h('h2', { id: 'checkpoints-h' }, 'Checkpoints');
@@ -81,7 +90,11 @@ export class CheckpointBrowser {
     this.run = run;
     this.title.textContent = `Checkpoints of ${run.name}`;
     this.el.hidden = false;
-    if (switched) replace(this.detail);
+    if (switched) {
+      replace(this.detail);
+      this.rows.clear();
+      replace(this.list);
+    }
     await this.refresh();
     if (switched) this.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
@@ -90,6 +103,8 @@ export class CheckpointBrowser {
     this.run = null;
     this.el.hidden = true;
     replace(this.detail);
+    this.rows.clear();
+    replace(this.list);
   }
 
   /** A checkpoint was written or deleted: refresh soon (writes come in bursts). */
@@ -114,65 +129,95 @@ export class CheckpointBrowser {
     if (this.run?.id !== run.id) return;
     cks.sort((a, b) => b.step - a.step || b.createdAt.localeCompare(a.createdAt));
     if (cks.length === 0) {
+      this.rows.clear();
       replace(this.listBox, h('p', { class: 'muted' }, 'No checkpoint yet. The first one is written after the first checkpoint interval.'));
       return;
     }
-    const head = ['Kind', 'Step', 'Epoch', 'Saved', 'Size', 'Val loss', 'Actions'];
-    replace(
-      this.listBox,
-      h(
-        'div',
-        { class: 'scroll-x' },
-        h(
-          'table',
-          { class: 'ckpt-table' },
-          h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, cks.map((c) => this.row(run, c))),
-        ),
-      ),
-    );
+    // Rows are kept by slot (latest, best and final are rolling: a new file replaces the old
+    // one), so a checkpoint written during training moves no button under the pointer.
+    if (!this.list.isConnected) replace(this.listBox, this.list);
+    this.list.setAttribute('aria-label', `Checkpoints of ${run.name}`);
+    const seen = new Set<string>();
+    for (const c of cks) {
+      const key = c.kind === 'periodic' ? c.id : c.kind;
+      seen.add(key);
+      let row = this.rows.get(key);
+      if (!row) {
+        row = this.row(run, c);
+        this.rows.set(key, row);
+      }
+      row.current = c;
+      this.patch(row);
+      this.list.appendChild(row.el);
+    }
+    for (const [key, row] of this.rows) {
+      if (!seen.has(key)) {
+        row.el.remove();
+        this.rows.delete(key);
+      }
+    }
   }
 
-  private row(run: RunSummary, c: CheckpointSummary): HTMLElement {
-    const act = (label: string, f: (b: HTMLButtonElement) => Promise<void>, cls = '') => {
+  private patch(row: CkRow): void {
+    const c = row.current;
+    const facts = [`step ${c.step}`, `epoch ${c.epoch}`, fmtTime(c.createdAt), fmtBytes(c.bytes)];
+    if (c.valLoss !== undefined) facts.push(`val loss ${fmtNum(c.valLoss)}`);
+    row.facts.textContent = facts.join(' · ');
+    row.el.dataset.kind = c.kind;
+    row.el.dataset.ckptId = c.id;
+    row.el.dataset.step = String(c.step);
+  }
+
+  private row(run: RunSummary, first: CheckpointSummary): CkRow {
+    const withId = <T>(c: CheckpointSummary, fn: (id: string) => Promise<T>) => withCheckpoint(this.ctx.api, c.id, { runId: run.id, kind: c.kind }, fn);
+    const act = (label: string, f: (c: CheckpointSummary) => Promise<void>, cls = '') => {
       const b: HTMLButtonElement = button(
         label,
         () => {
           b.disabled = true;
-          f(b).catch((e: unknown) => this.ctx.error(e)).finally(() => (b.disabled = false));
+          f(rec.current)
+            .catch((e: unknown) => this.ctx.error(e))
+            .finally(() => (b.disabled = false));
         },
         { class: cls },
       );
       return b;
     };
-    const running = run.status === 'running';
     const actions = h(
       'div',
       { class: 'row-actions' },
-      act('Inspect', async () => {
-        const x = await this.ctx.api.inspectCheckpoint(c.id);
-        replace(this.detail, h('section', { class: 'panel-inset', 'aria-label': 'Checkpoint inspection' }, h('h4', {}, `${c.kind} checkpoint at step ${c.step}`), renderInspection(x)));
+      act('Inspect', async (c) => {
+        const x = await withId(c, (id) => this.ctx.api.inspectCheckpoint(id));
+        replace(this.detail, h('section', { class: 'panel-inset', 'aria-label': 'Checkpoint inspection' }, h('h4', {}, `${x.kind} checkpoint at step ${x.step}`), renderInspection(x)));
       }),
-      act('Download', async () => {
-        const f = await this.ctx.api.exportCheckpoint(c.id);
+      act('Download', async (c) => {
+        const f = await withId(c, (id) => this.ctx.api.exportCheckpoint(id));
         download(f.name, f.bytes);
         this.ctx.say(`Downloading ${f.name}`);
       }),
-      act('Resume from this checkpoint', async () => {
-        if (running) throw new Error('This run is training; pause it before resuming from another checkpoint.');
-        const r = await this.ctx.api.resumeOnDataset(c.id, run.datasetHash, this.ctx.onEvent);
+      act('Resume from this checkpoint', async (c) => {
+        if (this.ctx.run(run.id)?.status === 'running') throw new Error('This run is training; pause it before resuming from another checkpoint.');
+        const r = await withId(c, (id) => this.ctx.api.resumeOnDataset(id, run.datasetHash, this.ctx.onEvent));
         await this.ctx.runStarted(r.runId, r.warnings);
         this.ctx.say(`Resumed ${run.name} from the ${c.kind} checkpoint at step ${c.step}.`);
       }),
-      act('Start fresh from these weights', async () => {
-        const plan = new FreshPlan(this.ctx, { checkpointId: c.id, family: run.family, datasetHash: run.datasetHash, choices: choicesOf(run), label: `the ${c.kind} checkpoint at step ${c.step}` });
+      act('Start fresh from these weights', async (c) => {
+        const rolling = c.kind === 'latest' || c.kind === 'best';
+        const plan = new FreshPlan(this.ctx, {
+          checkpointId: c.id,
+          slot: { runId: run.id, kind: c.kind },
+          family: run.family,
+          datasetHash: run.datasetHash,
+          choices: choicesOf(run),
+          label: rolling ? `the ${c.kind} checkpoint` : `the ${c.kind} checkpoint at step ${c.step}`,
+        });
         replace(this.detail, plan.el);
         plan.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
       }),
       act(
         'Delete checkpoint',
-        async () => {
-          await this.ctx.api.deleteCheckpoint(c.id);
+        async (c) => {
+          await withId(c, (id) => this.ctx.api.deleteCheckpoint(id));
           this.ctx.say(`Deleted the ${c.kind} checkpoint at step ${c.step}.`);
           await this.refresh();
           this.ctx.refreshStorage();
@@ -180,16 +225,12 @@ export class CheckpointBrowser {
         'danger',
       ),
     );
-    return h(
-      'tr',
-      { 'data-testid': 'ckpt-row', 'data-kind': c.kind, 'data-ckpt-id': c.id, 'data-step': c.step },
-      h('td', {}, h('span', { class: `badge badge-${c.kind}` }, c.kind)),
-      h('td', {}, c.step),
-      h('td', {}, c.epoch),
-      h('td', {}, fmtTime(c.createdAt)),
-      h('td', {}, fmtBytes(c.bytes)),
-      h('td', {}, fmtNum(c.valLoss)),
-      h('td', {}, actions),
-    );
+    const facts = h('span', { class: 'ckpt-facts' });
+    const rec: CkRow = {
+      current: first,
+      facts,
+      el: h('li', { class: 'ckpt-row', 'data-testid': 'ckpt-row' }, h('div', { class: 'ckpt-head' }, h('span', { class: `badge badge-${first.kind}` }, first.kind), facts), actions),
+    };
+    return rec;
   }
 }

@@ -27,3 +27,30 @@ export function choicesOf(run: RunSummary | undefined): DataChoices {
   const d = run?.config?.data;
   return d ? { label: d.label, task: d.task } : {};
 }
+
+/** Where a checkpoint lives: rolling kinds (latest, best) get a new id on every write. */
+export interface CheckpointSlot {
+  runId: string;
+  kind: string;
+}
+
+/**
+ * Calls `fn` with the id of the checkpoint now in `slot` (or `id` for a fixed one). While a run
+ * trains, its `latest` and `best` are replaced every few seconds: a call that lands just after
+ * a replacement is retried once with the new id.
+ */
+export async function withCheckpoint<T>(api: Api, id: string, slot: CheckpointSlot | undefined, fn: (id: string) => Promise<T>): Promise<T> {
+  const rolling = slot && (slot.kind === 'latest' || slot.kind === 'best');
+  const current = async () => {
+    if (!rolling) return id;
+    const list = await api.listCheckpoints(slot.runId);
+    const same = list.filter((c) => c.kind === slot.kind).sort((a, b) => b.step - a.step)[0];
+    return same?.id ?? id;
+  };
+  try {
+    return await fn(await current());
+  } catch (e) {
+    if (!rolling || !(e instanceof Error) || !/not stored/.test(e.message)) throw e;
+    return fn(await current());
+  }
+}

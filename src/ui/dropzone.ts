@@ -1,6 +1,7 @@
 // Getting files into the page: drag and drop anywhere (folders walked recursively, so images
 // keep their `<class>/<file>` paths), the two pickers, and the sample buttons. Nothing here reads
 // what is inside a file: bytes go to the worker as they are.
+import type { DataChoices } from '../worker/protocol';
 import { h } from './dom';
 
 /** A file the person gave us, with its path relative to what they dropped or picked. */
@@ -9,10 +10,11 @@ export interface PickedFile {
   file: File;
 }
 
-export const SAMPLES: { key: string; label: string; file: string }[] = [
+/** The samples in public/samples; `choices` picks the label a person would (not the last column). */
+export const SAMPLES: { key: string; label: string; file: string; choices?: DataChoices }[] = [
   { key: 'iris', label: 'Sample: iris', file: 'iris.csv' },
-  { key: 'titanic', label: 'Sample: titanic', file: 'titanic.csv' },
-  { key: 'penguins', label: 'Sample: penguins', file: 'penguins.csv' },
+  { key: 'titanic', label: 'Sample: titanic', file: 'titanic.csv', choices: { label: 'survived' } },
+  { key: 'penguins', label: 'Sample: penguins', file: 'penguins.csv', choices: { label: 'species' } },
   { key: 'shakespeare', label: 'Sample: tiny Shakespeare', file: 'tinyshakespeare.txt' },
   { key: 'shapes', label: 'Sample: shapes (images)', file: 'shapes.zip' },
 ];

@@ -3,11 +3,13 @@
 // fresh run or, where allowed, resume on that dataset.
 import type { DataChoices, FreshPlanView } from '../worker/protocol';
 import type { DatasetListing } from './api';
-import type { Ctx } from './ctx';
+import { withCheckpoint, type CheckpointSlot, type Ctx } from './ctx';
 import { button, field, h, replace, select } from './dom';
 
 export interface FreshSource {
   checkpointId: string;
+  /** set for a stored run's rolling checkpoint (latest, best): the id is looked up at each call. */
+  slot?: CheckpointSlot;
   /** the checkpoint's model family (the fresh run keeps the architecture). */
   family: string;
   /** the dataset the checkpoint was trained on, and how it was read. */
@@ -58,6 +60,10 @@ export class FreshPlan {
     void this.load();
   }
 
+  private withId<T>(fn: (id: string) => Promise<T>): Promise<T> {
+    return withCheckpoint(this.ctx.api, this.src.checkpointId, this.src.slot, fn);
+  }
+
   private choicesFor(hash: string): DataChoices {
     const p = this.ctx.preview();
     if (p && p.hash === hash) return p.choices;
@@ -94,7 +100,7 @@ export class FreshPlan {
     const choices = this.choicesFor(hash);
     let plan: FreshPlanView;
     try {
-      plan = await this.ctx.api.planFromCheckpoint(this.src.checkpointId, hash, choices);
+      plan = await this.withId((id) => this.ctx.api.planFromCheckpoint(id, hash, choices));
     } catch (e) {
       replace(box);
       this.ctx.error(e);
@@ -122,7 +128,7 @@ export class FreshPlan {
         values = { overrides: o, checkpoints: d.checkpoints };
       }
       const overrides = { ...values.overrides, family: this.src.family as 'mlp' | 'cnn' | 'charlm' };
-      const r = await api.startFresh(this.src.checkpointId, { datasetHash: hash, choices, overrides, checkpoints: values.checkpoints, name: values.name }, this.ctx.onEvent);
+      const r = await this.withId((id) => api.startFresh(id, { datasetHash: hash, choices, overrides, checkpoints: values.checkpoints, name: values.name }, this.ctx.onEvent));
       const n = r.plan.loaded.length;
       const m = r.plan.reinitialised.length;
       await this.ctx.runStarted(r.runId, m > 0 ? [`Fresh run: ${n} tensors loaded from the checkpoint, ${m} re-initialised (${r.plan.reinitialised.map((x) => x.name).join(', ')}).`] : []);
@@ -137,7 +143,7 @@ export class FreshPlan {
   private async resume(hash: string, btn: HTMLButtonElement): Promise<void> {
     btn.disabled = true;
     try {
-      const r = await this.ctx.api.resumeOnDataset(this.src.checkpointId, hash, this.ctx.onEvent);
+      const r = await this.withId((id) => this.ctx.api.resumeOnDataset(id, hash, this.ctx.onEvent));
       await this.ctx.runStarted(r.runId, r.warnings);
       this.ctx.say('Resumed from the checkpoint.');
     } catch (e) {

@@ -33,6 +33,8 @@ function lastOf(a: (number | null)[]): number | undefined {
 
 export class LiveView {
   readonly el: HTMLElement;
+  private view: HTMLElement;
+  private placeholder: HTMLElement;
   private title: HTMLElement;
   private statusEl: HTMLElement;
   private stepEl: HTMLElement;
@@ -63,7 +65,8 @@ export class LiveView {
     this.sampleBox = h('div', { class: 'block', hidden: true });
     this.confusionBox = h('div', { class: 'block', hidden: true });
     this.continueBox = h('div', { class: 'block', hidden: true });
-    this.el = h(
+    this.placeholder = h('p', { class: 'muted' }, 'Start a run, or pick one in the run list, to see its curves here.');
+    this.view = h(
       'div',
       { class: 'live', 'data-testid': 'live-view' },
       this.title,
@@ -77,7 +80,8 @@ export class LiveView {
       this.confusionBox,
       this.continueBox,
     );
-    this.el.hidden = true;
+    this.view.hidden = true;
+    this.el = h('div', {}, this.placeholder, this.view);
   }
 
   get runId(): string | null {
@@ -89,7 +93,8 @@ export class LiveView {
     const switched = this.run?.id !== run.id;
     this.run = run;
     this.live = live;
-    this.el.hidden = false;
+    this.view.hidden = false;
+    this.placeholder.hidden = true;
     if (switched) {
       this.charts?.destroy();
       this.charts = new RunCharts(this.chartHost);
@@ -118,7 +123,8 @@ export class LiveView {
     this.live = null;
     this.charts?.destroy();
     this.charts = null;
-    this.el.hidden = true;
+    this.view.hidden = true;
+    this.placeholder.hidden = false;
   }
 
   private schedule(): void {
@@ -171,8 +177,7 @@ export class LiveView {
     const max = Math.max(1, ...c.matrix.flat());
     const tbl = h(
       'table',
-      { class: 'confusion', 'data-testid': 'confusion-matrix' },
-      h('caption', {}, `Confusion matrix on the validation split at step ${c.step} (rows: true class, columns: predicted)`),
+      { class: 'confusion', 'data-testid': 'confusion-matrix', 'aria-labelledby': 'confusion-h' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'true \\ predicted'), c.classes.map((k) => h('th', { scope: 'col' }, k)))),
       h(
         'tbody',
@@ -192,7 +197,12 @@ export class LiveView {
         ),
       ),
     );
-    replace(this.confusionBox, h('div', { class: 'scroll-x' }, tbl));
+    replace(
+      this.confusionBox,
+      h('h4', { id: 'confusion-h' }, `Confusion matrix, validation split, step ${c.step}`),
+      h('p', { class: 'hint' }, 'Rows: true class. Columns: predicted class.'),
+      h('div', { class: 'scroll-x' }, tbl),
+    );
   }
 
   /** "Continue training" for a run that is not running: longer target, new LR or batch size. */
