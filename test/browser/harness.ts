@@ -53,6 +53,9 @@ export async function openBrowser(opts: { webgpu?: boolean; profileDir?: string 
   const dir = opts.profileDir ?? mkdtempSync(join(tmpdir(), 'tabtrain-profile-'));
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: flags });
   const page = context.pages()[0] ?? (await context.newPage());
+  // SwiftShader compiles shaders for seconds and a cold Vite transforms every module on first
+  // load: Playwright's 30 s default is too short for a first step here.
+  page.setDefaultTimeout(120_000);
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
