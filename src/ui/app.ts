@@ -5,7 +5,7 @@ import { proxy, transfer } from 'comlink';
 import type { BackendName, DataChoices, DatasetPreview, RunEvent, RunSummary } from '../worker/protocol';
 import type { Api, Family } from './api';
 import { BackendPanel, initialBackend } from './backend-panel';
-import { ErrorBanner, StatusLine } from './banners';
+import { ErrorBanner, messageOf, StatusLine } from './banners';
 import { addPoint, traceFromHistory } from './charts';
 import { CheckpointBrowser } from './checkpoints';
 import type { Ctx } from './ctx';
@@ -430,7 +430,7 @@ export class App {
       this.importView.show(f.file.name, r);
       this.status.say(`Imported ${f.file.name}: ${r.inspection.family} at step ${r.inspection.step}.`);
     } catch (e) {
-      this.errors.show(e);
+      this.errors.show(new Error(`Could not import ${f.file.name}: ${messageOf(e)}`));
     }
   }
 }

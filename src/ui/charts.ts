@@ -110,7 +110,7 @@ export class RunCharts {
     for (const [box] of boxes) this.resize.observe(box);
   }
 
-  /** Shows the validation-accuracy chart only for classifiers. */
+  /** Shows the validation-accuracy chart (not for regression, which has no accuracy). */
   setClassification(on: boolean): void {
     this.metricBox.hidden = !on;
     this.root.classList.toggle('no-metric', !on);

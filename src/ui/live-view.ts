@@ -100,7 +100,8 @@ export class LiveView {
       this.charts = new RunCharts(this.chartHost);
       this.renderContinue(run);
     }
-    this.charts!.setClassification(run.config?.task === 'classification');
+    // classifiers and language models (next-character accuracy) report an accuracy; regression does not
+    this.charts!.setClassification(run.config?.task !== 'regression');
     this.schedule();
   }
 
