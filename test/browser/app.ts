@@ -40,9 +40,10 @@ export async function openApp(page: Page, url: string): Promise<void> {
 export async function fillForm(page: Page, values: Record<string, string>): Promise<void> {
   const form = page.getByTestId('run-form');
   await form.waitFor();
-  // Open the collapsed sections, as a person would to reach those fields.
-  await form.evaluate((f) => f.querySelectorAll('details').forEach((d) => ((d as HTMLDetailsElement).open = true)));
   for (const [name, value] of Object.entries(values)) {
+    // Open the collapsed sections, as a person would to reach those fields (again each time:
+    // the form re-renders when its defaults arrive).
+    await form.evaluate((f) => f.querySelectorAll('details').forEach((d) => ((d as HTMLDetailsElement).open = true)));
     const el = form.locator(`[name="${name}"]`);
     const tag = await el.evaluate((e) => e.tagName);
     if (tag === 'SELECT') await el.selectOption(value);
