@@ -313,13 +313,20 @@ export class Trainer {
       for (const slot of slotNames(this.config.optimizer)) entries.push({ name: `optim.${param}.${slot}`, v: this.optimizer.slots.get(param)!.get(slot)! });
     }
     const copies = entries.map((e) => tf.clone(e.v));
+    // One flag on the device: are all values finite? Read with the tensors (no extra sync), so a
+    // diverged state can never be written as a checkpoint (it would become `latest`).
+    // A chain of logicalAnd, not stack/addN: one storage buffer per input breaks on WebGPU.
+    const finite = tf.tidy(() => copies.reduce<tf.Tensor>((acc, c) => tf.logicalAnd(acc, tf.all(tf.isFinite(c))), tf.scalar(true, 'bool')));
     const state = this.state(kind);
     try {
+      const [ok] = await finite.data();
+      if (!ok) throw new DivergedError(`training diverged by step ${this.step}: the weights or optimizer state hold NaN or Infinity; the last good checkpoint is kept`);
       const datas = await Promise.all(copies.map((c) => c.data() as Promise<Float32Array>));
       const tensors: CkptTensor[] = entries.map((e, i) => ({ name: e.name, dtype: 'F32', shape: e.v.shape.slice(), data: datas[i] }));
       return { state: state as unknown as Record<string, unknown>, tensors };
     } finally {
       tf.dispose(copies);
+      finite.dispose();
     }
   }
 
