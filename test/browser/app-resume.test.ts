@@ -40,7 +40,7 @@ async function trainRun(s: BrowserSession, file: DropFile, form: Record<string, 
   return decodeCkpt(await downloadCheckpoint(page, runId, 'final'));
 }
 
-const cases = [
+const cases: { name: string; file: () => DropFile; form: Record<string, string>; reloadAt: number }[] = [
   {
     name: 'CSV (iris, mlp)',
     file: () => fileFrom(join(DATASETS, 'iris.csv')),
