@@ -29,6 +29,8 @@ export interface RunRecord {
   lastError?: string;
   parent?: { runId: string; checkpointId: string };
   config: unknown;
+  /** the checkpoint settings the run was started with (the worker's CheckpointSettings). */
+  checkpoints?: { everySteps: number; everySeconds: number; keepPeriodic: number; periodicEvery: number };
 }
 
 export interface CheckpointMeta {

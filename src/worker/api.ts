@@ -14,6 +14,7 @@ import { Trainer } from '../engine/trainer';
 import { deviceLabel, initBackend } from './backend';
 import { forget, loadDataset, parseAndStore, reparse } from './datasets';
 import type { BackendInfo, BackendName, CheckpointInspection, CheckpointSettings, CheckpointSummary, DataChoices, FreshPlanView, RunEvent, RunSummary, StartRunRequest } from './protocol';
+import { heldRunIds, lockRunOrThrow, whenRunFree } from './locks';
 import { active, launch } from './runs';
 
 let backend: BackendInfo | null = null;
@@ -28,12 +29,12 @@ async function readCheckpoint(id: string): Promise<{ contents: CkptContents; sta
   return { contents, state: validateState(contents.state), meta };
 }
 
-function record(id: string, t: Trainer, name: string, datasetName: string, parent?: RunSummary['parent']): store.RunRecord {
+function record(id: string, t: Trainer, name: string, datasetName: string, checkpoints: CheckpointSettings, parent?: RunSummary['parent']): store.RunRecord {
   const now = new Date().toISOString();
   return {
     id, name, createdAt: now, updatedAt: now, status: 'running', datasetHash: t.dataset.fingerprint.sha256,
     datasetSummary: `${datasetName}: ${t.dataset.fingerprint.summary}`, family: t.config.model.family,
-    step: t.step, epoch: t.epoch, totalSteps: t.totalSteps(), best: t.best, parent, config: t.config,
+    step: t.step, epoch: t.epoch, totalSteps: t.totalSteps(), best: t.best, parent, config: t.config, checkpoints,
   };
 }
 
@@ -52,15 +53,22 @@ function inspection(state: TrainState, contents: CkptContents, id?: string): Che
   };
 }
 
-/** A run left 'running' in storage with no loop in this worker was cut off by a reload or crash. */
-async function markInterrupted(runs: store.RunRecord[]): Promise<store.RunRecord[]> {
-  const out: store.RunRecord[] = [];
+/**
+ * A run left 'running' in storage with no loop in this worker was cut off by a reload or crash,
+ * unless another tab holds its lock and trains it right now (then it is busy elsewhere).
+ */
+async function markInterrupted(runs: store.RunRecord[]): Promise<RunSummary[]> {
+  const held = await heldRunIds();
+  const out: RunSummary[] = [];
   for (const r of runs) {
-    if (r.status === 'running' && !active.has(r.id)) {
+    const elsewhere = held.has(r.id) && !active.has(r.id);
+    if (elsewhere) {
+      out.push({ ...(r as RunSummary), busyElsewhere: true });
+    } else if (r.status === 'running' && !active.has(r.id)) {
       const fixed = { ...r, status: 'interrupted' as const };
       await store.putRun(fixed);
-      out.push(fixed);
-    } else out.push(r);
+      out.push(fixed as RunSummary);
+    } else out.push(r as RunSummary);
   }
   return out;
 }
@@ -114,8 +122,9 @@ const api = {
     const config = makeConfig(ds, req.overrides, req.choices);
     const t = Trainer.create({ config, dataset: ds, device: deviceLabel(backend) });
     const id = t.lineage.runId;
-    await store.putRun(record(id, t, req.name ?? `${config.model.family} on ${name}`, name));
-    launch(id, t, req.checkpoints, onEvent);
+    const release = await lockRunOrThrow(id, 'this run');
+    await store.putRun(record(id, t, req.name ?? `${config.model.family} on ${name}`, name, req.checkpoints));
+    launch(id, t, req.checkpoints, release, onEvent);
     return id;
   },
 
@@ -155,10 +164,16 @@ const api = {
   },
 
   async listRuns(): Promise<RunSummary[]> {
-    return (await markInterrupted(await store.listRuns())) as RunSummary[];
+    return markInterrupted(await store.listRuns());
+  },
+
+  /** Resolves when no tab trains the run any more (for "take over" in a second tab). */
+  async whenRunFree(runId: string): Promise<void> {
+    await whenRunFree(runId);
   },
 
   async deleteRun(runId: string) {
+    if ((await heldRunIds()).has(runId) && !active.has(runId)) throw new Error('this run is training in another tab; stop it there first');
     const run = active.get(runId);
     if (run) {
       run.stopRequest = 'stop';
@@ -232,8 +247,9 @@ const api = {
     const { ds, name } = await loadDataset(req.datasetHash, req.choices);
     const t = freshSession(contents, ds, req.overrides, req.choices, deviceLabel(backend));
     const id = t.lineage.runId;
-    await store.putRun(record(id, t, req.name ?? `${t.config.model.family} on ${name} (fresh)`, name, { runId: meta.runId, checkpointId }));
-    launch(id, t, req.checkpoints, onEvent);
+    const release = await lockRunOrThrow(id, 'this run');
+    await store.putRun(record(id, t, req.name ?? `${t.config.model.family} on ${name} (fresh)`, name, req.checkpoints, { runId: meta.runId, checkpointId }));
+    launch(id, t, req.checkpoints, release, onEvent);
     const r = t.freshReport!;
     return { runId: id, plan: { sameDataset: false, message: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
   },
@@ -245,14 +261,20 @@ const api = {
 };
 
 async function resumeFrom(runId: string, checkpointId: string, datasetHash: string, overrides: ResumeOverrides, onEvent?: OnEvent) {
-  const { contents, state } = await readCheckpoint(checkpointId);
-  const { ds } = await loadDataset(datasetHash, state.config.data);
-  const t = resumeSession(contents, ds, { ...overrides, device: deviceLabel(backend) });
-  t.warnings.push(...backendWarning(state));
+  const release = await lockRunOrThrow(runId, (await store.getRun(runId))?.name ?? 'this run');
+  let t: Trainer;
+  try {
+    const { contents, state } = await readCheckpoint(checkpointId);
+    const { ds } = await loadDataset(datasetHash, state.config.data);
+    t = resumeSession(contents, ds, { ...overrides, device: deviceLabel(backend) });
+    t.warnings.push(...backendWarning(state));
+  } catch (e) {
+    release();
+    throw e;
+  }
   const rec = await store.getRun(runId);
   if (rec) await store.putRun({ ...rec, status: 'running', totalSteps: t.totalSteps(), config: t.config, updatedAt: new Date().toISOString() });
-  const settings = DEFAULT_CHECKPOINTS;
-  launch(runId, t, settings, onEvent);
+  launch(runId, t, rec?.checkpoints ?? DEFAULT_CHECKPOINTS, release, onEvent);
   return { warnings: t.warnings };
 }
 

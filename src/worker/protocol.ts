@@ -96,6 +96,10 @@ export interface RunSummary {
   createdAt: string;
   updatedAt: string;
   config: RunConfig;
+  /** another tab holds this run's lock and trains it now: show it busy, offer take-over later. */
+  busyElsewhere?: boolean;
+  /** the checkpoint settings the run was started with (kept for resumes). */
+  checkpoints?: CheckpointSettings;
 }
 
 export interface CheckpointSummary {

@@ -18,6 +18,8 @@ export interface ActiveRun {
   listeners: Set<Listener>;
   stopRequest: 'pause' | 'stop' | null;
   done: Promise<void>;
+  /** releases the run's Web Lock (locks.ts) when the loop ends. */
+  release: () => void;
 }
 
 export const active = new Map<string, ActiveRun>();
@@ -66,9 +68,9 @@ async function saveCkpt(run: ActiveRun, contents: CkptContents, kind: Checkpoint
 }
 
 /** Starts the training loop of a created or resumed trainer; returns at once. */
-export function launch(id: string, trainer: Trainer, settings: CheckpointSettings, listener?: Listener): ActiveRun {
+export function launch(id: string, trainer: Trainer, settings: CheckpointSettings, release: () => void, listener?: Listener): ActiveRun {
   for (const other of active.values()) other.stopRequest = other.stopRequest ?? 'pause';
-  const run: ActiveRun = { id, trainer, settings, listeners: new Set(listener ? [listener] : []), stopRequest: null, done: Promise.resolve() };
+  const run: ActiveRun = { id, trainer, settings, listeners: new Set(listener ? [listener] : []), stopRequest: null, done: Promise.resolve(), release };
   active.set(id, run);
   run.done = loop(run);
   return run;
@@ -123,6 +125,7 @@ async function loop(run: ActiveRun): Promise<void> {
   } finally {
     active.delete(run.id);
     t.dispose();
+    run.release();
   }
 }
 
