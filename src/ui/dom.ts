@@ -57,6 +57,7 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLD
 export function numberInput(value: number | undefined, opts: { min?: number; max?: number; step?: number | 'any'; name?: string } = {}): HTMLInputElement {
   const el = h('input', { type: 'number', min: opts.min, max: opts.max, step: opts.step ?? 'any', name: opts.name });
   if (value !== undefined && Number.isFinite(value)) el.value = String(value);
+  else el.placeholder = 'default';
   return el;
 }
 
