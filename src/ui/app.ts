@@ -42,6 +42,7 @@ export class App {
   private preview: DatasetPreview | null = null;
   private lives = new Map<string, RunLive>();
   private parsing = false;
+  private watching = new Set<string>();
   private refreshTimer = 0;
 
   constructor(private api: Api) {
@@ -229,6 +230,19 @@ export class App {
       });
       this.runs.setRuns(runs);
       this.interrupted.sync(runs);
+      // a run trained by another tab: look again once that tab lets go of it
+      for (const r of runs) {
+        if (r.busyElsewhere && !this.watching.has(r.id)) {
+          this.watching.add(r.id);
+          void this.api.whenRunFree(r.id).then(
+            () => {
+              this.watching.delete(r.id);
+              void this.refreshRuns();
+            },
+            () => this.watching.delete(r.id),
+          );
+        }
+      }
       const shown = this.liveView.runId && runs.find((r) => r.id === this.liveView.runId);
       if (shown) this.liveView.setRun(shown);
       else if (this.liveView.runId) this.liveView.hide();
@@ -323,7 +337,7 @@ export class App {
   }
 
   private async switchBackend(b: BackendName) {
-    if (this.runs.all().some((r) => r.status === 'running')) {
+    if (this.runs.all().some((r) => r.status === 'running' && !r.busyElsewhere)) {
       this.errors.show(new Error('Pause the running run before switching the backend.'));
       return null;
     }

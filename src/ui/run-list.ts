@@ -31,7 +31,8 @@ interface Row {
   error: HTMLElement;
   actions: HTMLElement;
   name: HTMLButtonElement;
-  shownStatus: RunStatus | null;
+  /** status plus whether another tab trains it: the button set depends on both. */
+  shownStatus: string | null;
 }
 
 export function progressText(r: Pick<RunSummary, 'step' | 'epoch' | 'totalSteps'>): string {
@@ -145,29 +146,39 @@ export class RunList {
   }
 
   private patch(row: Row, r: RunSummary): void {
+    const elsewhere = !!r.busyElsewhere;
     row.el.dataset.status = r.status;
+    if (elsewhere) row.el.dataset.busyElsewhere = 'true';
+    else delete row.el.dataset.busyElsewhere;
     row.name.textContent = r.name;
-    row.status.textContent = STATUS_LABEL[r.status] ?? r.status;
-    row.status.className = `badge badge-${r.status}`;
+    row.status.textContent = elsewhere ? 'In another tab' : (STATUS_LABEL[r.status] ?? r.status);
+    row.status.className = `badge badge-${elsewhere ? 'elsewhere' : r.status}`;
     row.info.textContent = `${r.family} · ${r.datasetSummary}`;
     row.progress.textContent = progressText(r);
     row.best.textContent = bestText(r);
-    row.error.hidden = !r.lastError;
-    row.error.textContent = r.lastError ?? '';
+    const note = elsewhere ? 'Another tab of this browser is training this run; it can be taken over here once that tab pauses it or closes.' : (r.lastError ?? '');
+    row.error.hidden = !note;
+    row.error.textContent = note;
+    row.error.classList.toggle('run-note', elsewhere);
     row.el.classList.toggle('selected', r.id === this.selected);
     row.name.setAttribute('aria-pressed', String(r.id === this.selected));
-    if (row.shownStatus !== r.status) {
-      row.shownStatus = r.status;
-      this.buttons(row, r.id, r.status);
+    const key = `${r.status}${elsewhere ? '/elsewhere' : ''}`;
+    if (row.shownStatus !== key) {
+      row.shownStatus = key;
+      this.buttons(row, r.id, r.status, elsewhere);
     }
   }
 
-  private buttons(row: Row, id: string, status: RunStatus): void {
+  private buttons(row: Row, id: string, status: RunStatus, elsewhere: boolean): void {
     const act = (f: (run: RunSummary) => void) => () => {
       const run = this.runs.get(id);
       if (run) f(run);
     };
     const b: HTMLButtonElement[] = [];
+    if (elsewhere) {
+      replace(row.actions, button('Checkpoints', act(this.actions.checkpoints)));
+      return;
+    }
     if (status === 'running') b.push(button('Pause', act(this.actions.pause)));
     if (status === 'paused' || status === 'interrupted' || status === 'failed') b.push(button('Resume', act(this.actions.resume), { class: 'primary' }));
     if (status === 'running' || status === 'paused') b.push(button('Stop', act(this.actions.stop)));
