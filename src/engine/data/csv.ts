@@ -156,11 +156,11 @@ function encodeLabel(values: string[], labelName: string, task: TaskKind | undef
   const nums = values.map(parseNum);
   const firstBad = nums.findIndex((v) => Number.isNaN(v));
   const distinct = new Set(nums.filter((v) => !Number.isNaN(v))).size;
-  const badLabel = (why: string): DatasetError => {
+  const badLabel = (why: (found: string) => string): DatasetError => {
     const l = line(firstBad);
-    return new DatasetError('label-not-numeric', `line ${l}: label ${labelName} ${why}, found "${values[firstBad]}"`, `line ${l}`);
+    return new DatasetError('label-not-numeric', `line ${l}: label ${labelName} ${why(`"${values[firstBad]}"`)}`, `line ${l}`);
   };
-  if (task === 'regression' && firstBad >= 0) throw badLabel('must be a number for regression');
+  if (task === 'regression' && firstBad >= 0) throw badLabel((found) => `must be a number for regression, found ${found}`);
   if (task === undefined) {
     if (firstBad < 0) {
       const integral = nums.every((v) => Number.isInteger(v));
@@ -170,7 +170,7 @@ function encodeLabel(values: string[], labelName: string, task: TaskKind | undef
       // hundreds of classes. Say where the typo is.
       const numeric = nums.length - nums.filter((v) => Number.isNaN(v)).length;
       if (numeric >= 0.9 * nums.length && distinct > MAX_CLASSES_INTEGER_LABEL) {
-        throw badLabel('looks numeric (regression) but has text; fix the value or choose classification');
+        throw badLabel((found) => `looks numeric (regression) but has the text ${found}; fix the value or choose classification`);
       }
       task = 'classification';
     }

@@ -49,11 +49,12 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-export function checkSize(total: number, maxBytes: number, what: string): void {
+/** `what` names the input ("iris.csv"); `plural` when it names several ("the 3 dropped files"). */
+export function checkSize(total: number, maxBytes: number, what: string, plural = false): void {
   if (total > maxBytes) {
     throw new DatasetError(
       'too-large',
-      `${what} is ${formatBytes(total)}, over the ${formatBytes(maxBytes)} limit; use a smaller sample or raise maxBytes`,
+      `${what} ${plural ? 'are' : 'is'} ${formatBytes(total)}, over the ${formatBytes(maxBytes)} limit; use a smaller sample or raise maxBytes`,
     );
   }
 }

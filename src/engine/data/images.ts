@@ -74,8 +74,40 @@ async function decodeWithBrowser(bytes: Uint8Array): Promise<{ width: number; he
   }
 }
 
+/** Which image format the first bytes announce (PNG, JPEG, GIF, BMP, WebP), or null for none. */
+export function sniffImageFormat(bytes: Uint8Array): string | null {
+  const at = (offset: number, sig: number[]): boolean => bytes.length >= offset + sig.length && sig.every((b, i) => bytes[offset + i] === b);
+  const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+  if (hasPngSignature(bytes)) return 'PNG';
+  if (at(0, [0xff, 0xd8, 0xff])) return 'JPEG';
+  if (at(0, ascii('GIF87a')) || at(0, ascii('GIF89a'))) return 'GIF';
+  if (at(0, ascii('BM'))) return 'BMP';
+  if (at(0, ascii('RIFF')) && at(8, ascii('WEBP'))) return 'WebP';
+  return null;
+}
+
+/** What a file that is not an image seems to be instead, for the message (never its content). */
+function looksLike(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'it is empty';
+  const head = bytes.subarray(0, 512);
+  const texty = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+  return texty ? 'it looks like text' : 'it starts with unknown binary data';
+}
+
 export const defaultImageDecoder: ImageDecoder = async (bytes, path) => {
-  if (hasPngSignature(bytes)) return decodePngRgba(bytes);
+  const format = sniffImageFormat(bytes);
+  // Checked here, not left to the decoder: a text file renamed .png would otherwise get
+  // "only PNG is supported outside the browser" in Node and an opaque decode error in a browser.
+  if (format === null) {
+    throw new DatasetError('image-decode', `${path} is not an image: its bytes are not PNG, JPEG, GIF, BMP or WebP (${looksLike(bytes)}); remove it or replace it with the real image`, `file ${path}`);
+  }
+  if (format === 'PNG') {
+    try {
+      return decodePngRgba(bytes);
+    } catch (e) {
+      throw new Error(`truncated or corrupt PNG: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   if (typeof globalThis.createImageBitmap === 'function' && typeof globalThis.OffscreenCanvas === 'function') {
     return decodeWithBrowser(bytes);
   }
@@ -181,7 +213,7 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
     if (parentsOf.get(c)!.size > 1) notes.push(`class ${c}: images from ${parentsOf.get(c)!.size} folders named ${c} merged`);
   }
   const items = classes.flatMap((c, ci) => byClass.get(c)!.sort((a, b) => lexical(a.path, b.path)).map((f) => ({ ...f, ci })));
-  checkSize(items.reduce((s, f) => s + f.bytes.length, 0), options.maxBytes ?? DEFAULT_MAX_BYTES, 'the images');
+  checkSize(items.reduce((s, f) => s + f.bytes.length, 0), options.maxBytes ?? DEFAULT_MAX_BYTES, `the ${items.length} images`, items.length > 1);
 
   const { height, width } = options.imageSize ?? { height: 28, width: 28 };
   const channels = options.channels ?? 3;

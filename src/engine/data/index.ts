@@ -54,14 +54,25 @@ export async function parseDataset(files: DataFile[], options: ParseOptions = {}
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const single = files.find((f) => !isJunkPath(f.path))!;
   const name = baseName(single.path);
+  if (kind === 'images') {
+    const n = files.length;
+    checkSize(files.reduce((s, f) => s + f.bytes.length, 0), maxBytes, `the ${n} dropped file${n === 1 ? '' : 's'}`, n > 1);
+    return parseImages(files, options);
+  }
+  try {
+    return await parseFile(kind, single, name, maxBytes, options);
+  } catch (e) {
+    throw namingFile(e, name);
+  }
+}
+
+/** One dropped file (a CSV, a .txt or a .zip) -> Dataset. */
+async function parseFile(kind: Exclude<InputKind, 'images'>, single: DataFile, name: string, maxBytes: number, options: ParseOptions): Promise<Dataset> {
   switch (kind) {
     case 'csv':
       return parseCsv(single.bytes, name, options);
     case 'text':
       return parseText(single.bytes, name, options);
-    case 'images':
-      checkSize(files.reduce((s, f) => s + f.bytes.length, 0), maxBytes, 'the dropped files');
-      return parseImages(files, options);
     case 'zip': {
       checkSize(single.bytes.length, maxBytes, name);
       const inner = unzipFiles(single.bytes, name, maxBytes);
@@ -75,6 +86,18 @@ export async function parseDataset(files: DataFile[], options: ParseOptions = {}
       throw new DatasetError('no-images', `${name} holds no images (expected one folder of images per class inside the zip)`, `file ${name}`);
     }
   }
+}
+
+/**
+ * A person may have dropped several files over the day: every message about a single dropped
+ * file names it, also where the parser only knew a line ("line 4: expected 4 fields, found 3")
+ * or a column ("label y has only one class"), and a zip's name goes before a message about a
+ * file inside it.
+ */
+function namingFile(e: unknown, name: string): unknown {
+  if (!(e instanceof DatasetError) || e.message.startsWith(name) || e.message.includes(` in ${name}`)) return e;
+  const message = /^line \d+:/.test(e.message) ? `${name}, ${e.message}` : `${name}: ${e.message}`;
+  return new DatasetError(e.code, message, e.where ?? `file ${name}`);
 }
 
 const baseName = (path: string): string => normalisePath(path).split('/').pop() || path;

@@ -34,7 +34,7 @@ export function unzipFiles(bytes: Uint8Array, name: string, maxBytes: number): D
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     const why = e instanceof Error ? e.message : String(e);
-    throw new DatasetError('bad-zip', `${name} is not a readable zip file (${why})`, `file ${name}`);
+    throw new DatasetError('bad-zip', `${name} is not a readable zip file (${why}): it may be cut short or damaged; zip the folder again`, `file ${name}`);
   }
   const files = Object.entries(entries).map(([path, data]) => ({ path: normalisePath(path), bytes: data }));
   const total = files.reduce((s, f) => s + f.bytes.length, 0);
