@@ -6,4 +6,6 @@ import { createTrainerClient } from './worker/client';
 const root = document.getElementById('app');
 if (!root) throw new Error('index.html has no #app element');
 const { api } = createTrainerClient();
+// Development builds expose the worker API to end-to-end tests (fault injection); `vite build` drops this.
+if (import.meta.env.DEV) (window as unknown as { tabtrain: unknown }).tabtrain = { api };
 void new App(api).mount(root);

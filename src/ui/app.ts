@@ -5,7 +5,8 @@ import { proxy, transfer } from 'comlink';
 import type { BackendName, DataChoices, DatasetPreview, RunEvent, RunSummary } from '../worker/protocol';
 import type { Api, Family } from './api';
 import { BackendPanel, initialBackend } from './backend-panel';
-import { ErrorBanner, messageOf, StatusLine } from './banners';
+import { ErrorBanner, InfoBanner, messageOf, StatusLine } from './banners';
+import { checkEviction, rememberStored } from './eviction';
 import { addPoint, traceFromHistory } from './charts';
 import { CheckpointBrowser } from './checkpoints';
 import type { Ctx } from './ctx';
@@ -24,6 +25,7 @@ const section = (id: string, title: string, ...body: (Node | null)[]) =>
 
 export class App {
   private errors = new ErrorBanner();
+  private evicted = new InfoBanner('eviction-banner');
   private status = new StatusLine();
   private backend: BackendPanel;
   private interrupted: InterruptedBanners;
@@ -103,7 +105,7 @@ export class App {
         h('div', { class: 'brand' }, h('h1', {}, 'tabtrain'), h('p', { class: 'tagline' }, 'Train neural networks in this tab. Every run checkpoints itself and resumes after a reload.')),
         this.backend.el,
       ),
-      h('div', { class: 'banners' }, this.errors.el, this.backend.banner.el, this.interrupted.el, this.status.el),
+      h('div', { class: 'banners' }, this.errors.el, this.evicted.el, this.backend.banner.el, this.interrupted.el, this.status.el),
       h(
         'main',
         { id: 'main', class: 'layout' },
@@ -131,6 +133,13 @@ export class App {
         this.errors.show(e);
       },
     );
+    // Before the first refresh rewrites the list of what is stored: was anything evicted?
+    try {
+      const lost = checkEviction(await this.api.listRuns(), await this.api.listDatasets());
+      if (lost) this.evicted.show(lost);
+    } catch (e) {
+      this.errors.show(e);
+    }
     await this.refreshRuns();
     const first = this.runs.all()[0];
     if (first) void this.select(first);
@@ -230,6 +239,7 @@ export class App {
       });
       this.runs.setRuns(runs);
       this.interrupted.sync(runs);
+      rememberStored(runs, await this.api.listDatasets());
       // a run trained by another tab: look again once that tab lets go of it
       for (const r of runs) {
         if (r.busyElsewhere && !this.watching.has(r.id)) {

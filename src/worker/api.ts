@@ -14,8 +14,9 @@ import { Trainer } from '../engine/trainer';
 import { deviceLabel, initBackend } from './backend';
 import { forget, loadDataset, parseAndStore, reparse } from './datasets';
 import type { BackendInfo, BackendName, CheckpointInspection, CheckpointSettings, CheckpointSummary, DataChoices, FreshPlanView, RunEvent, RunSummary, StartRunRequest } from './protocol';
+import { setStorageFault } from './faults';
 import { heldRunIds, lockRunOrThrow, whenRunFree } from './locks';
-import { active, launch } from './runs';
+import { active, launch, unsavedStatus } from './runs';
 
 let backend: BackendInfo | null = null;
 type OnEvent = (e: RunEvent) => void;
@@ -62,11 +63,14 @@ async function markInterrupted(runs: store.RunRecord[]): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
   for (const r of runs) {
     const elsewhere = held.has(r.id) && !active.has(r.id);
-    if (elsewhere) {
+    const unsaved = unsavedStatus.get(r.id);
+    if (unsaved && !active.has(r.id)) {
+      out.push({ ...(r as RunSummary), ...unsaved });
+    } else if (elsewhere) {
       out.push({ ...(r as RunSummary), busyElsewhere: true });
     } else if (r.status === 'running' && !active.has(r.id)) {
       const fixed = { ...r, status: 'interrupted' as const };
-      await store.putRun(fixed);
+      await store.putRun(fixed).catch(() => {}); // a full disk must not hide the list
       out.push(fixed as RunSummary);
     } else out.push(r as RunSummary);
   }
@@ -252,6 +256,12 @@ const api = {
     launch(id, t, req.checkpoints, release, onEvent);
     const r = t.freshReport!;
     return { runId: id, plan: { sameDataset: false, message: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
+  },
+
+  /** Tests only (development builds): make IndexedDB refuse writes as on a full disk. */
+  async injectStorageFault(mode: 'quota' | null) {
+    if (!import.meta.env.DEV) throw new Error('fault injection exists only in development builds');
+    setStorageFault(mode);
   },
 
   async storage() {

@@ -24,6 +24,9 @@ export interface ActiveRun {
 
 export const active = new Map<string, ActiveRun>();
 
+/** Statuses that could not be stored (full disk): listRuns shows these over the stored record. */
+export const unsavedStatus = new Map<string, { status: RunStatus; lastError?: string }>();
+
 /** A macrotask without the 4 ms clamp of nested setTimeout: lets comlink calls (pause, stop) in. */
 const yieldToEvents = () =>
   new Promise<void>((resolve) => {
@@ -81,7 +84,14 @@ async function loop(run: ActiveRun): Promise<void> {
   // Wait for any other run in this worker to reach its pause checkpoint first.
   for (const other of [...active.values()]) if (other !== run) await other.done;
   const setStatus = async (status: RunStatus, message?: string) => {
-    await updateRecord(run.id, { status, step: t.step, epoch: t.epoch, best: t.best, lastError: message });
+    try {
+      await updateRecord(run.id, { status, step: t.step, epoch: t.epoch, best: t.best, lastError: message });
+      unsavedStatus.delete(run.id);
+    } catch {
+      unsavedStatus.set(run.id, { status, lastError: message });
+      // Storage refuses writes (full disk): the page still hears it, and the stored record
+      // (still 'running') reads as interrupted after a reload, which is true.
+    }
     emit(run, { type: 'status', runId: run.id, status, message });
   };
   await setStatus('running');
