@@ -92,33 +92,62 @@ export async function runSession(
     now?: () => number;
     /** extra work after each step, e.g. yielding to the worker's message loop. */
     afterStep?: () => Promise<void> | void;
+    /**
+     * Write `latest`/`periodic`/`best` checkpoints in the background: the snapshot (device
+     * copies + state) is taken at the step as always, then the readback and `save` run while
+     * the next steps train, one write at a time (a checkpoint due while the previous one is
+     * still writing waits for it). A failed write is thrown from the next step, and everything
+     * is written before runSession returns; the `final` checkpoint is written in the foreground.
+     * `save` then runs some steps after the snapshot: it must take the step, epoch and metrics
+     * from `contents.state`, not from the live trainer. Off by default.
+     */
+    overlap?: boolean;
   },
 ): Promise<'done' | 'stopped'> {
   const now = opts.now ?? (() => Date.now());
   let lastSave = now();
   let lastSavedStep = t.step;
   let bestStep = t.best?.step ?? -1;
-  const result = await t.train({
-    target: opts.target,
-    onProgress: opts.onProgress,
-    shouldStop: opts.shouldStop,
-    afterStep: async () => {
-      const p = opts.policy;
-      const bySteps = p.everySteps > 0 && t.step - lastSavedStep >= p.everySteps;
-      const byTime = p.everySeconds > 0 && now() - lastSave >= p.everySeconds * 1000;
-      if (bySteps || byTime) {
-        await opts.save(await t.snapshot('latest'), 'latest');
-        lastSave = now();
-        lastSavedStep = t.step;
-      }
-      if (p.periodicEvery && t.step % p.periodicEvery === 0) await opts.save(await t.snapshot('periodic'), 'periodic');
-      if (p.best && t.best && t.best.step !== bestStep && t.best.step === t.step) {
-        bestStep = t.step;
-        await opts.save(await t.snapshot('best'), 'best');
-      }
-      await opts.afterStep?.();
-    },
-  });
+  let inFlight: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | null = null;
+  const write = async (kind: CheckpointKind) => {
+    if (!opts.overlap) return opts.save(await t.snapshot(kind), kind);
+    await inFlight;
+    if (failed) throw failed.error;
+    // snapshot() takes the device copies and the state synchronously, before its first await:
+    // the checkpoint holds exactly this step even though training goes on meanwhile.
+    const contents = t.snapshot(kind);
+    inFlight = contents.then((c) => opts.save(c, kind)).catch((error: unknown) => void (failed ??= { error }));
+  };
+  let result: 'done' | 'stopped';
+  try {
+    result = await t.train({
+      target: opts.target,
+      onProgress: opts.onProgress,
+      shouldStop: opts.shouldStop,
+      afterStep: async () => {
+        if (failed) throw failed.error;
+        const p = opts.policy;
+        const bySteps = p.everySteps > 0 && t.step - lastSavedStep >= p.everySteps;
+        const byTime = p.everySeconds > 0 && now() - lastSave >= p.everySeconds * 1000;
+        if (bySteps || byTime) {
+          await write('latest');
+          lastSave = now();
+          lastSavedStep = t.step;
+        }
+        if (p.periodicEvery && t.step % p.periodicEvery === 0) await write('periodic');
+        if (p.best && t.best && t.best.step !== bestStep && t.best.step === t.step) {
+          bestStep = t.step;
+          await write('best');
+        }
+        await opts.afterStep?.();
+      },
+    });
+  } finally {
+    // Never leave a background write running past the session (the caller disposes the trainer).
+    await inFlight;
+  }
+  if (failed) throw (failed as { error: unknown }).error;
   if (result === 'done') await opts.save(await t.snapshot('final'), 'final');
   return result;
 }
