@@ -2,6 +2,7 @@
 // The API object itself lives in src/worker/api.ts; the page gets its type from there.
 import type { ConfigOverrides, RunConfig } from '../engine/config';
 import type { DroppedColumn, TaskKind } from '../engine/data/types';
+import type { RunRecord, RunStatus } from '../ckpt/store';
 import type { CheckpointKind, MetricPoint } from '../engine/state';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -78,28 +79,13 @@ export interface StartRunRequest {
   name?: string;
 }
 
-export type RunStatus = 'running' | 'paused' | 'interrupted' | 'finished' | 'failed' | 'diverged';
+export type { RunStatus };
 
-export interface RunSummary {
-  id: string;
-  name: string;
-  status: RunStatus;
-  datasetHash: string;
-  datasetSummary: string;
-  family: string;
-  step: number;
-  epoch: number;
-  totalSteps: number;
-  best: MetricPoint | null;
-  lastError?: string;
-  parent?: { runId: string; checkpointId: string };
-  createdAt: string;
-  updatedAt: string;
+/** A stored run as the page sees it: the store's record, with its config typed. */
+export interface RunSummary extends Omit<RunRecord, 'config'> {
   config: RunConfig;
   /** another tab holds this run's lock and trains it now: show it busy, offer take-over later. */
   busyElsewhere?: boolean;
-  /** the checkpoint settings the run was started with (kept for resumes). */
-  checkpoints?: CheckpointSettings;
 }
 
 export interface CheckpointSummary {
