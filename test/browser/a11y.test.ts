@@ -1,25 +1,17 @@
 // Every control has an accessible name and is reachable from the keyboard.
 import { join } from 'node:path';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DATASETS } from '../support/cli';
 import { dropFiles, fileFrom, fillForm, openApp, runRow, waitStatus } from './app';
-import { openBrowser, startServer } from './harness';
+import { openBrowser, useServer } from './harness';
 
-let server: ViteDevServer;
-let url: string;
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = useServer();
 
 it('every control has an accessible name and can take keyboard focus; training starts from the keyboard', async () => {
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, `${url}/?backend=cpu`);
+    await openApp(page, `${app.url}/?backend=cpu`);
     await dropFiles(page, [fileFrom(join(DATASETS, 'iris.csv'))]);
     await fillForm(page, { lengthUnit: 'steps', length: '6', ckptEverySteps: '2' });
     // Keyboard only: focus the start button and press Enter.

@@ -4,22 +4,14 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { diffContents } from '../support/resume-check';
 import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, runRow, waitStatus } from './app';
-import { openBrowser, startServer } from './harness';
+import { openBrowser, useServer } from './harness';
 
-let server: ViteDevServer;
-let url: string;
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = useServer();
 
 const iris = () => fileFrom(join(DATASETS, 'iris.csv'));
 const FORM = { lengthUnit: 'steps', length: '20', batchSize: '16', seed: '3', ckptEverySteps: '4', ckptEverySeconds: '3600', evalEvery: '10', logEvery: '2' };
@@ -30,7 +22,7 @@ it('CPU backend: pause, export; the CLI resumes it bit-identically to the browse
   let paused: Uint8Array;
   let browserFinal: Uint8Array;
   try {
-    await openApp(a.page, `${url}/?backend=cpu`);
+    await openApp(a.page, `${app.url}/?backend=cpu`);
     await expect.poll(() => a.page.getByTestId('backend-status').textContent()).toMatch(/cpu/i);
     await dropFiles(a.page, [iris()]);
     // long enough on the CPU backend that there is time to click Pause
@@ -63,7 +55,7 @@ it('CPU backend: pause, export; the CLI resumes it bit-identically to the browse
   // A fresh browser profile: drop the .ckpt, then its dataset, and resume.
   const b = await openBrowser();
   try {
-    await openApp(b.page, `${url}/?backend=cpu`);
+    await openApp(b.page, `${app.url}/?backend=cpu`);
     await dropFiles(b.page, [{ path: 'paused.ckpt', bytes: paused }]);
     const view = b.page.getByTestId('import-view');
     await view.waitFor();
@@ -85,7 +77,7 @@ it('fresh from weights on a dataset with one more class: matching tensors load, 
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, url);
+    await openApp(page, app.url);
     await dropFiles(page, [iris()]);
     await fillForm(page, { ...FORM, length: '6' });
     await page.getByRole('button', { name: 'Start training' }).click();
@@ -125,7 +117,7 @@ it('fresh from weights on a dataset with one more class: matching tensors load, 
 it('without WebGPU the page says so, with the reason, and still trains', async () => {
   const s = await openBrowser({ webgpu: false });
   try {
-    await openApp(s.page, url);
+    await openApp(s.page, app.url);
     const banner = s.page.getByTestId('backend-banner');
     await banner.waitFor();
     expect(await banner.textContent()).toMatch(/WebGPU is not available.*(navigator\.gpu|adapter)/i);

@@ -1,26 +1,18 @@
 // The core promise, driven through the page: drop a dataset, train on WebGPU in the worker,
 // reload the tab mid-run, resume with one click; the final weights equal an uninterrupted run's.
 import { join } from 'node:path';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
 import { DATASETS } from '../support/cli';
 import { diffContents } from '../support/resume-check';
 import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, waitStatus, type DropFile } from './app';
-import { openBrowser, startServer, type BrowserSession } from './harness';
+import { openBrowser, useServer, type BrowserSession } from './harness';
 
-let server: ViteDevServer;
-let url: string;
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = useServer();
 
 async function trainRun(s: BrowserSession, file: DropFile, form: Record<string, string>, reloadAt: number | null) {
   const page = s.page;
-  await openApp(page, url);
+  await openApp(page, app.url);
   await expect.poll(() => page.getByTestId('backend-status').textContent()).toMatch(/webgpu/i);
   await dropFiles(page, [file]);
   await page.getByTestId('dataset-preview').waitFor({ timeout: 120_000 });
@@ -30,7 +22,7 @@ async function trainRun(s: BrowserSession, file: DropFile, form: Record<string, 
   if (reloadAt !== null) {
     await expect.poll(() => liveStep(page), { timeout: 300_000, interval: 200 }).toBeGreaterThanOrEqual(reloadAt);
     await page.reload();
-    await openApp(page, url);
+    await openApp(page, app.url);
     runId = await waitStatus(page, 'interrupted', runId);
     const banner = page.getByTestId('interrupted-banner');
     await banner.getByRole('button', { name: /Resume/ }).first().click();

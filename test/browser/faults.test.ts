@@ -2,21 +2,13 @@
 // storage, hostile checkpoint files, and the Content-Security-Policy.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, runRow, waitStatus } from './app';
-import { openBrowser, startServer } from './harness';
+import { openBrowser, useServer } from './harness';
 
-let server: ViteDevServer;
-let url: string;
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = useServer();
 
 const iris = () => fileFrom(join(DATASETS, 'iris.csv'));
 const FORM = { lengthUnit: 'steps', batchSize: '16', seed: '3', ckptEverySeconds: '3600', evalEvery: '50', logEvery: '5' };
@@ -25,7 +17,7 @@ it('a full disk pauses training with a clear message, damages nothing, and train
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, `${url}/?backend=cpu`);
+    await openApp(page, `${app.url}/?backend=cpu`);
     await dropFiles(page, [iris()]);
     await fillForm(page, { ...FORM, length: '100000', ckptEverySteps: '20', hidden: '64, 64' });
     await page.getByRole('button', { name: 'Start training' }).click();
@@ -57,7 +49,7 @@ it('two tabs: the second sees the run busy and cannot train it; it takes over on
   const s = await openBrowser();
   try {
     const a = s.page;
-    await openApp(a, `${url}/?backend=cpu`);
+    await openApp(a, `${app.url}/?backend=cpu`);
     await dropFiles(a, [iris()]);
     await fillForm(a, { ...FORM, length: '100000', ckptEverySteps: '50' });
     await a.getByRole('button', { name: 'Start training' }).click();
@@ -66,7 +58,7 @@ it('two tabs: the second sees the run busy and cannot train it; it takes over on
 
     const b = await s.context.newPage();
     b.setDefaultTimeout(120_000);
-    await openApp(b, `${url}/?backend=cpu`);
+    await openApp(b, `${app.url}/?backend=cpu`);
     const row = runRow(b, runId);
     await expect.poll(() => row.getAttribute('data-busy-elsewhere')).toBe('true');
     expect(await row.getByRole('button', { name: 'Resume', exact: true }).count()).toBe(0);
@@ -88,18 +80,18 @@ it('evicted storage: the page says which runs and datasets were lost instead of 
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, `${url}/?backend=cpu`);
+    await openApp(page, `${app.url}/?backend=cpu`);
     await dropFiles(page, [iris()]);
     await fillForm(page, { ...FORM, length: '10', ckptEverySteps: '5', runName: 'doomed run' });
     await page.getByRole('button', { name: 'Start training' }).click();
     await waitStatus(page, 'finished');
     await page.reload(); // the page records what is stored
-    await openApp(page, `${url}/?backend=cpu`);
+    await openApp(page, `${app.url}/?backend=cpu`);
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(1);
     const cdp = await s.context.newCDPSession(page);
-    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(url).origin, storageTypes: 'indexeddb' });
+    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(app.url).origin, storageTypes: 'indexeddb' });
     await page.reload();
-    await openApp(page, `${url}/?backend=cpu`);
+    await openApp(page, `${app.url}/?backend=cpu`);
     const banner = page.getByTestId('eviction-banner');
     await banner.waitFor();
     expect(await banner.textContent()).toMatch(/cleared.*1 run.*doomed run.*iris\.csv/s);
@@ -130,8 +122,8 @@ it('hostile checkpoint files are rejected or shown as inert text; the CSP blocks
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   try {
-    await openApp(page, `${url}/?backend=cpu`);
-    const origin = new URL(url).origin;
+    await openApp(page, `${app.url}/?backend=cpu`);
+    const origin = new URL(app.url).origin;
     for (const [name, bytes, re] of [
       ['truncated.ckpt', truncated, /truncated\.ckpt.*(header length|truncated|exceeds)/i],
       ['flipped.ckpt', flipped, /flipped\.ckpt.*integrity/i],

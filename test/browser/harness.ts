@@ -2,6 +2,7 @@
 // playwright-core, against a Vite dev server started here. Flags from ../shared/FIELD-NOTES.md.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,23 @@ export async function startServer(): Promise<{ server: ViteDevServer; url: strin
   if (!addr || typeof addr === 'string') throw new Error('vite server has no port');
   // localhost (not 127.0.0.1 by name only) is a secure context, which navigator.gpu needs.
   return { server, url: `http://localhost:${addr.port}` };
+}
+
+/** One Vite server for a test file: started before its tests, closed after. Read `.url` in tests. */
+export function useServer(): { readonly url: string } {
+  let server: ViteDevServer | undefined;
+  let url = '';
+  beforeAll(async () => {
+    ({ server, url } = await startServer());
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return {
+    get url() {
+      return url;
+    },
+  };
 }
 
 export interface BrowserSession {
