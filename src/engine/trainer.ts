@@ -82,26 +82,29 @@ export class Trainer {
 
   private constructor(readonly config: RunConfig, readonly dataset: Dataset, readonly device: string | undefined, values: Map<string, Float32Array>, lineage: Lineage) {
     configureDeterminism();
+    // Checks that need no device memory come first, so a bad config allocates nothing.
+    const ctx = config.model.family === 'charlm' ? config.model.contextLength : 1;
+    const split = splitIndices(numSamples(dataset, ctx), config.valFraction, config.seed);
+    if (config.batchSize > split.train.length) throw new Error(`batch size ${config.batchSize} is larger than the ${split.train.length} training samples`);
+    this.trainIds = split.train;
+    this.valIds = split.val;
     this.model = createModel(config.model);
+    const names = this.model.params.map((p) => p.name).sort();
+    try {
+      this.trainable = applyFreeze(names, config.freeze).trainable;
+    } catch (e) {
+      this.model.dispose();
+      throw e;
+    }
     for (const p of this.model.params) {
       // tidy frees the initial tensor; the variable keeps its own reference to the data.
       const v = tf.tidy(() => tf.variable(tf.tensor(values.get(p.name)!, p.shape, 'float32'), true));
       this.vars.set(p.name, v);
       this.varToParam.set(v.name, p.name);
     }
-    const names = this.model.params.map((p) => p.name).sort();
-    this.trainable = applyFreeze(names, config.freeze).trainable;
     const trainableDefs = this.model.params.filter((p) => this.trainable.includes(p.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
     this.optimizer = new Optimizer(config.optimizer, trainableDefs);
-    const ctx = config.model.family === 'charlm' ? config.model.contextLength : 1;
     this.data = uploadDataset(dataset, ctx);
-    const split = splitIndices(numSamples(dataset, ctx), config.valFraction, config.seed);
-    this.trainIds = split.train;
-    this.valIds = split.val;
-    if (config.batchSize > this.trainIds.length) {
-      this.dispose();
-      throw new Error(`batch size ${config.batchSize} is larger than the ${this.trainIds.length} training samples`);
-    }
     this.rng = Rng.fromSeed(config.seed);
     this.cursor = Cursor.start(this.rng, this.trainIds.length);
     this.lineage = lineage;
