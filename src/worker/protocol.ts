@@ -2,7 +2,7 @@
 // The API object itself lives in src/worker/api.ts; the page gets its type from there.
 import type { ConfigOverrides, RunConfig } from '../engine/config';
 import type { DroppedColumn, TaskKind } from '../engine/data/types';
-import type { RunRecord, RunStatus } from '../ckpt/store';
+import type { CheckpointMeta, RunRecord, RunStatus } from '../ckpt/store';
 import type { CheckpointKind, MetricPoint } from '../engine/state';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -88,16 +88,8 @@ export interface RunSummary extends Omit<RunRecord, 'config'> {
   busyElsewhere?: boolean;
 }
 
-export interface CheckpointSummary {
-  id: string;
-  runId: string;
-  kind: CheckpointKind;
-  step: number;
-  epoch: number;
-  createdAt: string;
-  bytes: number;
-  valLoss?: number;
-}
+/** A stored checkpoint's metadata, as the store keeps it. */
+export type CheckpointSummary = CheckpointMeta;
 
 /** One live update of a training run. */
 export type RunEvent =
