@@ -1,0 +1,210 @@
+// The bench worker: the real engine on a chosen backend in a dedicated worker, as the app runs
+// it, with checkpoints written into this browser's IndexedDB through src/ckpt/store.ts.
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs';
+import { expose } from 'comlink';
+import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
+import { getCheckpointMeta, loadCheckpoint, saveCheckpoint } from '../../src/ckpt/store';
+import type { CkptContents } from '../../src/ckpt/types';
+import { useBackend } from '../../src/engine/backend';
+import type { CheckpointPolicy } from '../../src/engine/session';
+import type { CheckpointKind, TrainState } from '../../src/engine/state';
+import { Trainer } from '../../src/engine/trainer';
+import { APP_POLICY, KEEP_PERIODIC } from './policy';
+import { checkpointOverhead, compareThroughput, median, now, overlapCheck, scalingPoint, syncRead, tensorGrowth, type CkptMode, type SaveImpl } from './measure';
+import { benchConfig, makeDataset, type BenchCase } from './models';
+
+const absNow = () => performance.timeOrigin + performance.now();
+
+/** encode + saveCheckpoint, as src/worker/runs.ts does (its run-record update left out). */
+const idbSave: SaveImpl = async (contents: CkptContents, kind: CheckpointKind) => {
+  const bytes = await encodeCkpt(contents);
+  const st = contents.state as unknown as TrainState;
+  await saveCheckpoint(
+    { id: crypto.randomUUID(), runId: st.lineage.runId, kind, step: st.step, epoch: st.cursor.epoch, createdAt: new Date().toISOString(), bytes: bytes.byteLength },
+    bytes,
+    { keepPeriodic: KEEP_PERIODIC },
+  );
+  return { bytes: bytes.byteLength };
+};
+
+// A raw IndexedDB baseline: one database, one object store, one put/get per transaction.
+let rawDb: Promise<IDBDatabase> | null = null;
+function openRaw(): Promise<IDBDatabase> {
+  rawDb ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open('bench-raw', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('kv');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  return rawDb;
+}
+async function rawPut(key: string, bytes: Uint8Array): Promise<void> {
+  const db = await openRaw();
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction('kv', 'readwrite');
+    tx.objectStore('kv').put(bytes, key);
+    tx.oncomplete = () => resolve();
+    tx.onabort = tx.onerror = () => reject(tx.error);
+  });
+}
+async function rawGet(key: string): Promise<Uint8Array> {
+  const db = await openRaw();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction('kv', 'readonly');
+    const req = tx.objectStore('kv').get(key);
+    tx.oncomplete = () => resolve(req.result as Uint8Array);
+    tx.onabort = tx.onerror = () => reject(tx.error);
+  });
+}
+
+const api = {
+  async backend(name: string) {
+    const r = await useBackend(name);
+    return { ...r, timeOrigin: performance.timeOrigin };
+  },
+  absNow,
+  async adapter() {
+    const gpu = (navigator as WorkerNavigator & { gpu?: GPU }).gpu;
+    const a = gpu ? await gpu.requestAdapter() : null;
+    return a ? { vendor: a.info.vendor, architecture: a.info.architecture, device: a.info.device, description: a.info.description } : null;
+  },
+  tfjsVersion: () => tf.version.tfjs,
+  overlapCheck,
+  memory: () => tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number },
+  async throughput(c: BenchCase, o: { warmSteps: number; rounds: number; stepsPerRound: number; withApp?: boolean }) {
+    const start = absNow();
+    const r = await compareThroughput(c, o);
+    return { ...r, window: [start, absNow()] as [number, number] };
+  },
+  async overhead(c: BenchCase, o: { warmSteps: number; rounds: number; modes?: CkptMode[]; policy?: CheckpointPolicy }) {
+    const start = absNow();
+    const r = await checkpointOverhead(c, o.policy ?? APP_POLICY, idbSave, o);
+    return { ...r, window: [start, absNow()] as [number, number] };
+  },
+  async growth(c: BenchCase, steps: number) {
+    const start = absNow();
+    const r = await tensorGrowth(c, steps, APP_POLICY, idbSave);
+    return { ...r, window: [start, absNow()] as [number, number] };
+  },
+  async scaling(c: BenchCase, steps: number) {
+    return scalingPoint(c, steps, async (bytes, step) => {
+      await saveCheckpoint({ id: crypto.randomUUID(), runId: `bench-scale-${c.family}`, kind: 'latest', step, epoch: 0, createdAt: new Date().toISOString(), bytes: bytes.byteLength }, bytes);
+    });
+  },
+
+  /**
+   * Checkpoint write (encode + saveCheckpoint) and read (loadCheckpoint + decode) vs a raw
+   * IndexedDB put/get of the same bytes, alternated `reps` times. The model is created, not
+   * trained: its snapshot has the real tensor layout and sizes.
+   */
+  async ckptIo(c: BenchCase, reps: number) {
+    const ds = makeDataset(c.family, c.dataSize);
+    const t = Trainer.create({ config: benchConfig(c, ds), dataset: ds, runId: `bench-io-${c.family}` });
+    const contents = await t.snapshot('latest');
+    t.dispose();
+    const enc0 = await encodeCkpt(contents); // warm-up both paths once
+    const bytesLen = enc0.byteLength;
+    await rawPut('warm', enc0);
+    await rawGet('warm');
+    const w = { ckpt: [] as number[], raw: [] as number[], encode: [] as number[], save: [] as number[] };
+    const r = { ckpt: [] as number[], raw: [] as number[], load: [] as number[], decode: [] as number[] };
+    let lastId = '';
+    for (let i = 0; i < reps; i++) {
+      const order = i % 2 ? ['raw', 'ckpt'] : ['ckpt', 'raw'];
+      for (const which of order) {
+        if (which === 'ckpt') {
+          const t0 = now();
+          const bytes = await encodeCkpt(contents);
+          const t1 = now();
+          const id = crypto.randomUUID();
+          await saveCheckpoint({ id, runId: `bench-io-${c.family}`, kind: 'latest', step: i, epoch: 0, createdAt: new Date().toISOString(), bytes: bytes.byteLength }, bytes);
+          const t2 = now();
+          w.ckpt.push(t2 - t0);
+          w.encode.push(t1 - t0);
+          w.save.push(t2 - t1);
+          lastId = id;
+        } else {
+          // A fresh copy, like the ckpt side's freshly encoded bytes.
+          const bytes = enc0.slice();
+          const t0 = now();
+          await rawPut('ckpt', bytes);
+          w.raw.push(now() - t0);
+        }
+      }
+      for (const which of order) {
+        if (which === 'ckpt') {
+          const t0 = now();
+          const bytes = await loadCheckpoint(lastId);
+          const t1 = now();
+          await decodeCkpt(bytes);
+          const t2 = now();
+          r.ckpt.push(t2 - t0);
+          r.load.push(t1 - t0);
+          r.decode.push(t2 - t1);
+        } else {
+          const t0 = now();
+          await rawGet('ckpt');
+          r.raw.push(now() - t0);
+        }
+      }
+    }
+    const mbps = (ms: number) => bytesLen / 1e6 / (ms / 1000);
+    const med = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, median(v)]));
+    const write = med(w);
+    const read = med(r);
+    return {
+      label: c.label, family: c.family, bytes: bytesLen, tensors: contents.tensors.length, reps,
+      write: { ...write, ckptMBps: mbps(write.ckpt), rawMBps: mbps(write.raw) },
+      read: { ...read, ckptMBps: mbps(read.ckpt), rawMBps: mbps(read.raw) },
+      writeRatio: write.raw / write.ckpt, readRatio: read.raw / read.ckpt,
+      samples: { w, r },
+    };
+  },
+
+  /** Stores a checkpoint of `c` after a few steps, for the resume timing page loads. */
+  async resumeSetup(c: BenchCase, steps: number) {
+    const ds = makeDataset(c.family, c.dataSize);
+    const t = Trainer.create({ config: benchConfig(c, ds), dataset: ds, runId: `bench-resume-${c.family}` });
+    await t.train({ target: { steps } });
+    const contents = await t.snapshot('latest');
+    t.dispose();
+    const bytes = await encodeCkpt(contents);
+    const id = `bench-resume-${c.family}`;
+    await saveCheckpoint({ id, runId: id, kind: 'latest', step: steps, epoch: 0, createdAt: new Date().toISOString(), bytes: bytes.byteLength }, bytes);
+    return { id, bytes: bytes.byteLength };
+  },
+
+  /**
+   * One measurement after a fresh page load: select the backend, then either create a run
+   * (fresh) or load + decode + resume a stored checkpoint (resume), then one step, read back.
+   * Returns absolute timestamps of each phase; the page adds its navigation start.
+   */
+  async firstStep(mode: 'fresh' | 'resume', c: BenchCase, backend: string, id: string) {
+    const t0 = absNow();
+    await useBackend(backend);
+    const t1 = absNow();
+    const ds = makeDataset(c.family, c.dataSize);
+    let t: Trainer;
+    const marks: Record<string, number> = { workerStart: t0, backend: t1 };
+    if (mode === 'fresh') {
+      t = Trainer.create({ config: benchConfig(c, ds), dataset: ds, runId: `bench-fresh-${c.family}` });
+    } else {
+      if (!(await getCheckpointMeta(id))) throw new Error(`checkpoint ${id} missing`);
+      const bytes = await loadCheckpoint(id);
+      marks.loaded = absNow();
+      const contents = await decodeCkpt(bytes);
+      marks.decoded = absNow();
+      t = Trainer.resume(contents, ds);
+    }
+    marks.created = absNow();
+    await t.train({ target: { steps: t.step + 1 } });
+    await syncRead(t); // readback: the step has really run
+    marks.firstStep = absNow();
+    t.dispose();
+    return { marks, backend: tf.getBackend() };
+  },
+};
+
+export type BenchApi = typeof api;
+expose(api);
