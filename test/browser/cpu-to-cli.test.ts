@@ -1,33 +1,18 @@
 // A checkpoint trained in the browser (worker, CPU backend) resumes bit-identically in the CLI.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { diffContents } from '../support/resume-check';
-import { openBrowser, startServer, type BrowserSession } from './harness';
+import { useEnginePage } from './harness';
 
-let server: ViteDevServer;
-let session: BrowserSession;
-
-beforeAll(async () => {
-  const s = await startServer();
-  server = s.server;
-  session = await openBrowser();
-  await session.page.goto(`${s.url}/test/browser/engine.html`);
-  await session.page.waitForFunction(() => (window as any).engineReady === true);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await server?.close();
-});
+const engine = useEnginePage();
 
 it('browser CPU checkpoint at step k + CLI resume to N == browser straight N', async () => {
   const iris = { path: 'iris.csv', bytes: Array.from(readFileSync(join(DATASETS, 'iris.csv'))) };
   const overrides = { steps: 12, hidden: [16], batchSize: 16, dropout: 0.1, schedule: 'cosine' as const, warmupSteps: 2, scheduleSteps: 12, seed: 21 };
-  const r = await session.page.evaluate(async ([file, o]) => {
+  const r = await engine.session.page.evaluate(async ([file, o]) => {
     const e = (window as any).engine;
     const b = await e.backend('cpu');
     if (!b.ok) throw new Error(`cpu backend: ${b.reason}`);

@@ -1,32 +1,16 @@
 // Bit-exact resume on the WebGPU backend (SwiftShader) inside a dedicated worker in Chromium.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ViteDevServer } from 'vite';
-import { openBrowser, startServer, type BrowserSession } from './harness';
+import { describe, expect, it } from 'vitest';
+import { useEnginePage } from './harness';
 import type { EngineTestApi } from './engine.worker';
 
-let server: ViteDevServer;
-let session: BrowserSession;
+const engine = useEnginePage();
 
 type Call = <K extends keyof EngineTestApi>(method: K, ...args: Parameters<EngineTestApi[K]>) => Promise<Awaited<ReturnType<EngineTestApi[K]>>>;
 const call: Call = (method, ...args) =>
-  session.page.evaluate(
+  engine.session.page.evaluate(
     ([m, a]) => (window as any).engine[m](...a),
     [method, args] as [string, unknown[]],
   ) as any;
-
-beforeAll(async () => {
-  const s = await startServer();
-  server = s.server;
-  session = await openBrowser();
-  await session.page.goto(`${s.url}/test/browser/engine.html`);
-  await session.page.waitForFunction(() => (window as any).engineReady === true);
-});
-
-afterAll(async () => {
-  if (session) console.log(session.logs.filter((l) => !l.includes('[debug]')).slice(-20).join('\n'));
-  await session?.close();
-  await server?.close();
-});
 
 describe('WebGPU in a worker', () => {
   it('gets the WebGPU backend with deterministic matmul', async () => {

@@ -88,3 +88,25 @@ export async function openBrowser(opts: { webgpu?: boolean; profileDir?: string 
     },
   };
 }
+
+/** A browser on the engine test page (test/browser/engine.html), closed with the file's server. */
+export function useEnginePage(): { readonly session: BrowserSession } {
+  let server: ViteDevServer | undefined;
+  let session: BrowserSession | undefined;
+  beforeAll(async () => {
+    const s = await startServer();
+    server = s.server;
+    session = await openBrowser();
+    await session.page.goto(`${s.url}/test/browser/engine.html`);
+    await session.page.waitForFunction(() => (window as unknown as { engineReady?: boolean }).engineReady === true);
+  });
+  afterAll(async () => {
+    await session?.close();
+    await server?.close();
+  });
+  return {
+    get session() {
+      return session!;
+    },
+  };
+}

@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { DatasetError, looksLikeIdName, parseCsv, parseDataset, type TabularDataset } from '../../src/engine/data';
+import { looksLikeIdName, parseCsv, parseDataset, type TabularDataset } from '../../src/engine/data';
+import { fails } from '../support/fails';
 
 const sample = (name: string): Uint8Array => new Uint8Array(readFileSync(`../shared/datasets/${name}`));
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const csv = (s: string, options = {}): Promise<TabularDataset> => parseCsv(enc(s), 'test.csv', options);
 
-/** Runs fn, expects a DatasetError, returns it. */
-async function fails(p: Promise<unknown>): Promise<DatasetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
-}
 
 const column = (ds: TabularDataset, name: string): number[] => {
   const j = ds.featureNames.indexOf(name);

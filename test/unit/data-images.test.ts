@@ -2,8 +2,9 @@ import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
 import {
-  DatasetError, decodePngRgba, parseDataset, parseImages, resizeArea, type DataFile, type ImageDataset,
+  decodePngRgba, parseDataset, parseImages, resizeArea, type DataFile, type ImageDataset,
 } from '../../src/engine/data';
+import { fails } from '../support/fails';
 
 type RGBA = [number, number, number, number];
 
@@ -31,15 +32,6 @@ function petFiles(root = 'pets'): DataFile[] {
   ];
 }
 
-async function fails(p: Promise<unknown>): Promise<DatasetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
-}
 
 const pixel = (ds: ImageDataset, i: number, y: number, x: number): number[] => {
   const o = ((i * ds.height + y) * ds.width + x) * ds.channels;

@@ -1,18 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { DatasetError, findInvalidUtf8, parseDataset, parseText, type TextDataset } from '../../src/engine/data';
+import { findInvalidUtf8, parseDataset, parseText, type TextDataset } from '../../src/engine/data';
+import { fails } from '../support/fails';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-async function fails(p: Promise<unknown>): Promise<DatasetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
-}
 
 describe('text datasets', () => {
   test('tinyshakespeare: vocabulary of 65, ids decode back to the text', async () => {
