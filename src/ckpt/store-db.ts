@@ -40,10 +40,9 @@ export interface CheckpointMeta {
   step: number;
   epoch: number;
   createdAt: string;
-  /** size of the stored .ckpt bytes; set by saveCheckpoint from the bytes themselves. */
+  /** size of the stored bytes (the .ckpt file, or the body); set by the store. */
   bytes: number;
   valLoss?: number;
-  sha256?: string;
 }
 
 export interface DatasetRecord {
@@ -75,8 +74,12 @@ export const OBJECT_STORE = 'kv';
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'interrupted', 'finished', 'failed', 'diverged'];
 export const KINDS: readonly CheckpointKind[] = ['latest', 'best', 'periodic', 'final'];
 
-/** The stored form of a checkpoint's metadata: `seq` orders saves for retention. */
-export type StoredMeta = CheckpointMeta & { seq: number };
+/**
+ * The stored form of a checkpoint's metadata: `seq` orders saves for retention. `form` says what
+ * ['blob', id] holds: absent, the .ckpt file itself (imports, older versions); 'body', the
+ * store's form of a checkpoint (body.ts), whose hash is `integrity` (`sha256:<hex>`).
+ */
+export type StoredMeta = CheckpointMeta & { seq: number; form?: 'body'; integrity?: string };
 
 export const key = {
   run: (id: string): IDBValidKey => ['run', id],
@@ -145,5 +148,7 @@ export const desc = (x: string | undefined, y: string | undefined) => ((x ?? '')
 export function publicMeta(m: StoredMeta): CheckpointMeta {
   const out: Partial<StoredMeta> = { ...m };
   delete out.seq;
+  delete out.form;
+  delete out.integrity;
   return out as CheckpointMeta;
 }

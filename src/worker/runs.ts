@@ -1,11 +1,10 @@
 // Active training runs in this worker: the loop, checkpoint writes into IndexedDB, and the
 // events the page draws from. One run trains at a time (one GPU); others wait paused.
-import { encodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
-import { getRun, putRun, saveCheckpoint, StoreFullError, type RunRecord } from '../ckpt/store';
+import { getRun, putRun, saveCheckpointContents, StoreFullError, type RunRecord } from '../ckpt/store';
 import { confusionMatrix, generateText } from '../engine/insight';
 import { runSession } from '../engine/session';
-import type { CheckpointKind } from '../engine/state';
+import type { CheckpointKind, TrainState } from '../engine/state';
 import { DivergedError, type Trainer } from '../engine/trainer';
 import type { CheckpointSettings, CheckpointSummary, RunEvent, RunStatus } from './protocol';
 
@@ -51,21 +50,24 @@ async function updateRecord(id: string, patch: Partial<RunRecord>): Promise<void
   await putRun({ ...rec, ...patch, updatedAt: new Date().toISOString() });
 }
 
+/**
+ * Writes one checkpoint. Checkpoints are written in the background (runSession's `overlap`), so
+ * the trainer may be steps ahead by now: step, epoch and best come from the snapshot's state.
+ */
 async function saveCkpt(run: ActiveRun, contents: CkptContents, kind: CheckpointKind): Promise<void> {
-  const t = run.trainer;
-  const bytes = await encodeCkpt(contents);
+  const state = contents.state as unknown as TrainState;
+  const best = state.metrics.best;
   const meta = {
     id: globalThis.crypto.randomUUID(),
     runId: run.id,
     kind,
-    step: t.step,
-    epoch: t.epoch,
+    step: state.step,
+    epoch: state.cursor.epoch,
     createdAt: new Date().toISOString(),
-    bytes: bytes.byteLength,
-    valLoss: kind === 'best' ? (t.best?.valLoss ?? undefined) : undefined,
+    valLoss: kind === 'best' ? (best?.valLoss ?? undefined) : undefined,
   };
-  const saved = await saveCheckpoint(meta, bytes, { keepPeriodic: run.settings.keepPeriodic });
-  await updateRecord(run.id, { step: t.step, epoch: t.epoch, best: t.best });
+  const saved = await saveCheckpointContents(meta, contents, { keepPeriodic: run.settings.keepPeriodic });
+  await updateRecord(run.id, { step: state.step, epoch: state.cursor.epoch, best });
   const c: CheckpointSummary = { ...saved.meta };
   emit(run, { type: 'checkpoint', runId: run.id, checkpoint: c });
 }
@@ -102,6 +104,8 @@ async function loop(run: ActiveRun): Promise<void> {
     const result = await runSession(t, {
       policy: { everySteps: run.settings.everySteps, everySeconds: run.settings.everySeconds, best: true, periodicEvery: run.settings.periodicEvery },
       save: (c, kind) => saveCkpt(run, c, kind),
+      // Snapshot on the device at the step, read back and store while the next steps train.
+      overlap: true,
       shouldStop: () => run.stopRequest !== null,
       afterStep: yieldToEvents,
       onProgress: (p) => {

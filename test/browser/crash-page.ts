@@ -6,7 +6,8 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import { get, getMany, keys, set } from 'idb-keyval';
 import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
-import { deleteCheckpoint, listCheckpoints, loadCheckpoint, openStore, saveCheckpoint, OBJECT_STORE, type CheckpointKind, type CheckpointMeta, type Store } from '../../src/ckpt/store';
+import type { CkptContents } from '../../src/ckpt/types';
+import { deleteCheckpoint, listCheckpoints, loadCheckpoint, loadCheckpointContents, openStore, saveCheckpoint, saveCheckpointContents, OBJECT_STORE, type CheckpointKind, type CheckpointMeta, type Store } from '../../src/ckpt/store';
 import { planRetention } from '../../src/ckpt/store-retention';
 import type { CkptTensor } from '../../src/ckpt/types';
 
@@ -120,7 +121,11 @@ export function makeCrashApi() {
       for (let step = first; step < first + maxSteps; step++) {
         for (const kind of kindsAt(step)) {
           const id = `${tag}-${kind}-${step}`;
-          const bytes = await encodeCkpt(contentsFor(step, kind, id, buffers));
+          const contents = contentsFor(step, kind, id, buffers);
+          // The app saves its own checkpoints in the store's form (odd steps here), imports as
+          // .ckpt files (even steps): both must survive a crash.
+          const asBody = mode === 'atomic' && step % 2 === 1;
+          const bytes = asBody ? null : await encodeCkpt(contents);
           const meta: CheckpointMeta = { id, runId, kind, step, epoch: 0, createdAt: new Date().toISOString(), bytes: 0 };
           const t0 = performance.now();
           void onEvent({ type: 'start', id, kind, step });
@@ -129,8 +134,9 @@ export function makeCrashApi() {
             const same = (await listCheckpoints(runId, s)).filter((m) => m.kind === kind);
             for (const old of same.slice(limit - 1)) await deleteCheckpoint(old.id, s);
           }
-          if (mode === 'atomic' || mode === 'delete-first') await saveCheckpoint(meta, bytes, { keepPeriodic: KEEP_PERIODIC }, s);
-          else await splitSave(meta, bytes, mode === 'split-meta-first', s);
+          if (asBody) await saveCheckpointContents(meta, contents, { keepPeriodic: KEEP_PERIODIC }, s);
+          else if (mode === 'atomic' || mode === 'delete-first') await saveCheckpoint(meta, bytes!, { keepPeriodic: KEEP_PERIODIC }, s);
+          else await splitSave(meta, bytes!, mode === 'split-meta-first', s);
           void onEvent({ type: 'done', id, kind, step, ms: performance.now() - t0 });
         }
       }
@@ -145,25 +151,24 @@ export function makeCrashApi() {
       for (const m of listed) {
         counts[m.kind]++;
         const what = `${m.id} (listed as ${m.kind} step ${m.step})`;
-        let bytes: Uint8Array;
+        let c: CkptContents;
         try {
-          bytes = await loadCheckpoint(m.id, s);
+          // The resume path (both stored forms), verified; and the export path must agree.
+          const r = await loadCheckpointContents(m.id, s);
+          await r.verified;
+          c = r.contents;
+          const file = await decodeCkpt(await loadCheckpoint(m.id, s));
+          if (JSON.stringify(file.state) !== JSON.stringify(c.state)) problems.push(`${what}: its exported file holds another state`);
         } catch (e) {
           problems.push(`${what}: does not load: ${(e as Error).message}`);
           continue;
         }
-        if (bytes.length !== m.bytes) problems.push(`${what}: ${bytes.length} bytes stored, metadata says ${m.bytes}`);
-        try {
-          const c = await decodeCkpt(bytes);
-          const st = c.state as { step?: unknown; kind?: unknown; id?: unknown };
-          if (st.step !== m.step || st.kind !== m.kind || st.id !== m.id) problems.push(`${what}: the bytes hold ${JSON.stringify(st)}`);
-          c.tensors.forEach((t, ti) => {
-            const n = t.data.length;
-            if (t.data[0] !== value(m.step, ti, 0) || t.data[n - 1] !== value(m.step, ti, n - 1)) problems.push(`${what}: tensor ${t.name} holds another step's values`);
-          });
-        } catch (e) {
-          problems.push(`${what}: does not decode: ${(e as Error).message}`);
-        }
+        const st = c.state as { step?: unknown; kind?: unknown; id?: unknown };
+        if (st.step !== m.step || st.kind !== m.kind || st.id !== m.id) problems.push(`${what}: the bytes hold ${JSON.stringify(st)}`);
+        c.tensors.forEach((t, ti) => {
+          const n = t.data.length;
+          if (t.data[0] !== value(m.step, ti, 0) || t.data[n - 1] !== value(m.step, ti, n - 1)) problems.push(`${what}: tensor ${t.name} holds another step's values`);
+        });
       }
       const raw = await rawState(db, runId);
       const blobs = new Set(raw.blobIds);

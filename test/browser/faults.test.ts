@@ -76,6 +76,60 @@ it('two tabs: the second sees the run busy and cannot train it; it takes over on
   }
 });
 
+it('a checkpoint damaged in storage is refused with a clear message, never trained from or handed out', async () => {
+  const s = await openBrowser();
+  const page = s.page;
+  try {
+    await openApp(page, `${app.url}/?backend=cpu`);
+    await dropFiles(page, [iris()]);
+    await fillForm(page, { ...FORM, length: '100000', ckptEverySteps: '10' });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const runId = await waitStatus(page, 'running');
+    await expect.poll(() => liveStep(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
+    const row = runRow(page, runId);
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await waitStatus(page, 'paused', runId);
+    // Flip one bit in the tensor data of every stored checkpoint, behind the app's back.
+    const flipped = await page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((res, rej) => {
+        const r = indexedDB.open('tabtrain');
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const tx = db.transaction('kv', 'readwrite');
+      const os = tx.objectStore('kv');
+      const keys = await new Promise<IDBValidKey[]>((res) => (os.getAllKeys(IDBKeyRange.bound(['blob'], ['blob', []])).onsuccess = (e) => res((e.target as IDBRequest<IDBValidKey[]>).result)));
+      for (const k of keys) {
+        os.get(k).onsuccess = (e) => {
+          const b = new Uint8Array((e.target as IDBRequest<Uint8Array>).result);
+          b[b.length - 2] ^= 0x04;
+          os.put(b, k);
+        };
+      }
+      await new Promise((res) => (tx.oncomplete = res));
+      db.close();
+      return keys.length;
+    });
+    expect(flipped).toBeGreaterThanOrEqual(1);
+    await row.getByRole('button', { name: 'Resume', exact: true }).click();
+    const err = page.getByTestId('error-banner');
+    await expect.poll(() => err.textContent()).toMatch(/corrupted.*integrity check failed/i);
+    expect(await err.textContent()).not.toMatch(/\n\s+at /);
+    expect(await row.getAttribute('data-status')).toBe('paused');
+    await err.getByRole('button', { name: 'Dismiss' }).click();
+    // Export refuses too, instead of handing out a file that would fail elsewhere.
+    let downloads = 0;
+    page.on('download', () => downloads++);
+    await row.getByRole('button', { name: 'Checkpoints' }).click();
+    const ck = page.locator('[data-testid="ckpt-row"][data-kind="latest"]').first();
+    await ck.getByRole('button', { name: 'Download' }).click();
+    await expect.poll(() => err.textContent()).toMatch(/corrupted.*integrity check failed/i);
+    expect(downloads).toBe(0);
+  } finally {
+    await s.close();
+  }
+});
+
 it('evicted storage: the page says which runs and datasets were lost instead of failing', async () => {
   const s = await openBrowser();
   const page = s.page;

@@ -6,6 +6,7 @@ import { wrap } from 'comlink';
 import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
 import * as S from '../../src/ckpt/store';
 import type { CheckpointMeta, DatasetRecord, RunRecord } from '../../src/ckpt/store';
+import type { CkptContents } from '../../src/ckpt/types';
 
 /** Deterministic bytes: xorshift32 from a non-zero seed. */
 export function bytesFor(seed: number, n: number): Uint8Array {
@@ -91,6 +92,35 @@ async function rawOpen(d: string): Promise<IDBDatabase> {
   });
 }
 
+/** Checkpoint contents from a seed: raw random bits as F32 (NaN payloads, -0, subnormals) and I32. */
+export function contentsFor(seed: number, n: number): CkptContents {
+  const words = Math.max(1, Math.floor(n / 4));
+  const bits = bytesFor(seed, words * 4);
+  return {
+    state: { seed, note: 'body', nested: { unicode: 'é ✓ 😀', list: [1, 2.5, null] } },
+    tensors: [
+      { name: 'model.w', dtype: 'F32', shape: [words], data: new Float32Array(bits.buffer) },
+      { name: 'optim.w.m', dtype: 'I32', shape: [2, 3], data: new Int32Array([seed, -1, 0, 2 ** 31 - 1, -(2 ** 31), 7]) },
+      { name: 'model.empty', dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
+    ],
+  };
+}
+
+const bitsOf = (t: { data: Float32Array | Int32Array }) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+/** null when equal bit for bit (tensors and state), else what differs. */
+function diffContents(a: CkptContents, b: CkptContents): string | null {
+  if (JSON.stringify(a.state) !== JSON.stringify(b.state)) return 'state differs';
+  if (a.tensors.length !== b.tensors.length) return `tensor count ${a.tensors.length} != ${b.tensors.length}`;
+  for (const [i, t] of a.tensors.entries()) {
+    const u = b.tensors[i]!;
+    if (t.name !== u.name || t.dtype !== u.dtype || t.shape.join() !== u.shape.join()) return `tensor ${i} header differs`;
+    const why = same(bitsOf(t), bitsOf(u));
+    if (why) return `${t.name}: ${why}`;
+  }
+  return null;
+}
+
 type SaveOpts = { keepPeriodic?: number; as?: 'array' | 'view' | 'buffer' };
 type FileSpec = { path: string; seed: number; n: number };
 
@@ -115,6 +145,45 @@ export function makeApi() {
         }
         return S.saveCheckpoint(meta, arg, o.keepPeriodic === undefined ? undefined : { keepPeriodic: o.keepPeriodic }, await db(d));
       }),
+    /** Saves contentsFor(seed, n) in the store's form (saveCheckpointContents, the app's path). */
+    saveContents: async (d: string, meta: Omit<CheckpointMeta, 'bytes'>, seed: number, n: number, o: SaveOpts = {}) =>
+      attempt(async () => S.saveCheckpointContents(meta, contentsFor(seed, n), o.keepPeriodic === undefined ? undefined : { keepPeriodic: o.keepPeriodic }, await db(d))),
+    /**
+     * Reads a checkpoint back both ways and compares here: loadCheckpointContents (after its
+     * verification) against contentsFor(seed, n), and loadCheckpoint's file against encodeCkpt's.
+     */
+    checkContents: async (d: string, id: string, seed: number, n: number) => {
+      const want = contentsFor(seed, n);
+      const r = await attempt(async () => {
+        const { contents, verified } = await S.loadCheckpointContents(id, await db(d));
+        await verified;
+        return contents;
+      });
+      if (!r.ok) return { ok: false, reason: `${r.error.code}: ${r.error.message}` };
+      const file = await attempt(async () => S.loadCheckpoint(id, await db(d)));
+      if (!file.ok) return { ok: false, reason: `file: ${file.error.code}: ${file.error.message}` };
+      const reason = diffContents(want, r.value) ?? (same(file.value, await encodeCkpt(want)) && 'file differs from encodeCkpt') ?? diffContents(want, await decodeCkpt(file.value));
+      return { ok: reason === null, reason };
+    },
+    /** loadCheckpointContents: whether it resolved, and then whether `verified` did. */
+    loadContents: async (d: string, id: string) => {
+      const r = await attempt(async () => S.loadCheckpointContents(id, await db(d)));
+      if (!r.ok) return { loaded: r, verified: null };
+      return { loaded: { ok: true as const, value: null }, verified: await attempt(async () => r.value.verified) };
+    },
+    /** Flips one bit of the stored bytes behind the store's back: at `offset` (negative: from the end). */
+    rawFlip: async (d: string, id: string, offset: number) => {
+      const idb = await rawOpen(d);
+      const read = idb.transaction(S.OBJECT_STORE, 'readonly').objectStore(S.OBJECT_STORE).get(['blob', id]);
+      const stored = await new Promise<Uint8Array>((res) => (read.onsuccess = () => res(read.result as Uint8Array)));
+      const copy = new Uint8Array(stored);
+      copy[offset < 0 ? copy.length + offset : offset] ^= 0x10;
+      const tx = idb.transaction(S.OBJECT_STORE, 'readwrite');
+      tx.objectStore(S.OBJECT_STORE).put(copy, ['blob', id]);
+      await new Promise((res) => (tx.oncomplete = res));
+      idb.close();
+      return copy.length;
+    },
     /** Loads and compares with bytesFor(seed, n) here, so the bytes never cross to the test. */
     check: async (d: string, id: string, seed: number, n: number) => {
       const r = await attempt(async () => S.loadCheckpoint(id, await db(d)));

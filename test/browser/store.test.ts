@@ -141,17 +141,55 @@ describe('IndexedDB store', () => {
       expect((await st('load', d, 'A2')).ok).toBe(false);
       expect((await st('check', d, 'A1', 1, 5000)).ok).toBe(true);
     }
-    // Retention runs in its own transaction after the save: if it fails, the new checkpoint
-    // stays and so does the previous latest; the next save finishes the job.
-    await st('arm', { method: 'delete', at: 2, mode: 'throw', name: 'UnknownError' });
-    const saved = await st('save', d, ck('A2', 'a', 'latest', 2), 2, 8000);
+    // Retention is part of the same transaction: a failed delete undoes the whole save, so the
+    // previous latest is still the one stored; the next save goes through and replaces it.
+    await st('arm', { method: 'delete', at: 1, mode: 'throw', name: 'UnknownError' });
+    const undone = await st('save', d, ck('A2', 'a', 'latest', 2), 2, 8000);
     expect(await st('faultFired')).toBe(true);
-    expect(saved.ok && saved.value.retentionError).toMatch(/retention for run a/);
-    expect((await st('list', d, 'a')).map((m) => m.id)).toEqual(['A2', 'A1']);
+    expect(undone.ok).toBe(false);
+    expect(await st('rawKeys', d)).toEqual(before);
     const next = await st('save', d, ck('A3', 'a', 'latest', 3), 3, 100);
-    expect(next.ok && next.value.deleted.sort()).toEqual(['A1', 'A2']);
+    expect(next.ok && next.value.deleted).toEqual(['A1']);
     expect((await st('list', d, 'a')).map((m) => m.id)).toEqual(['A3']);
     expect((await st('check', d, 'A3', 3, 100)).ok).toBe(true);
+    // The same for the app's own form of a checkpoint, whose metadata waits for the hash.
+    const bodyBefore = await st('rawKeys', d);
+    for (const f of [...faults, { method: 'delete', at: 1, mode: 'throw', name: 'UnknownError' }] as const) {
+      await st('arm', f);
+      const r = await st('saveContents', d, ck('A4', 'a', 'latest', 4), 4, 8000);
+      expect(await st('faultFired'), JSON.stringify(f)).toBe(true);
+      expect(r.ok, JSON.stringify(f)).toBe(false);
+      expect(await st('rawKeys', d), JSON.stringify(f)).toEqual(bodyBefore);
+      expect((await st('check', d, 'A3', 3, 100)).ok).toBe(true);
+    }
+    expect((await st('saveContents', d, ck('A4', 'a', 'latest', 4), 4, 8000)).ok).toBe(true);
+    expect((await st('list', d, 'a')).map((m) => m.id)).toEqual(['A4']);
+  });
+
+  it("stores the app's checkpoints in the store's form: bit-exact back, exported as the very file encodeCkpt writes, damage detected", async () => {
+    const d = 'bodies';
+    const saved = await st('saveContents', d, ck('b1', 'r', 'latest', 10), 5, 300_000);
+    expect(saved.ok, JSON.stringify(saved)).toBe(true);
+    if (saved.ok) expect(saved.value.meta).toEqual({ ...ck('b1', 'r', 'latest', 10), bytes: expect.any(Number) });
+    expect(await st('checkContents', d, 'b1', 5, 300_000)).toEqual({ ok: true, reason: null });
+    expect((await st('checkContents', d, 'b1', 6, 300_000)).ok).toBe(false); // the comparison can fail
+    // Retention treats both forms alike, and a stored .ckpt file loads through the same calls.
+    expect((await st('saveContents', d, ck('b2', 'r', 'latest', 20), 7, 1000)).ok).toBe(true);
+    expect((await st('list', d, 'r')).map((m) => m.id)).toEqual(['b2']);
+    expect((await st('realCkpt', d)).same).toBe(true);
+    // A flipped bit in the tensor data: the contents come back at once, verification rejects.
+    expect((await st('saveContents', d, ck('b3', 's', 'best', 30), 8, 4000)).ok).toBe(true);
+    await st('rawFlip', d, 'b3', -1);
+    const late = await st('loadContents', d, 'b3');
+    expect(late.loaded.ok).toBe(true);
+    expect(late.verified?.ok === false && late.verified.error).toMatchObject({ code: 'integrity', message: expect.stringContaining('checkpoint b3') });
+    const file = await st('load', d, 'b3');
+    expect(file.ok || file.error).toMatchObject({ code: 'integrity' });
+    // A flipped bit in the layout (the canonical string): refused at once, as corruption.
+    expect((await st('saveContents', d, ck('b4', 't', 'best', 40), 9, 4000)).ok).toBe(true);
+    await st('rawFlip', d, 'b4', 20);
+    const early = await st('loadContents', d, 'b4');
+    expect(early.loaded.ok || early.loaded.error).toMatchObject({ code: 'integrity' });
   });
 
   it('applies retention: 1 latest, last K periodic, 1 best, 1 final, never the last complete one', async () => {
