@@ -4,14 +4,14 @@
 //
 //   [u32 LE pad][u32 LE L][pad zero bytes][canonical string: L bytes of UTF-8][data buffer]
 //
-// `canonical ++ data` is exactly the input of the .ckpt integrity hash (docs/ckpt-format.md), and
-// it is contiguous here, so:
-// - saving copies the tensors once, then hashes in place while IndexedDB writes the same bytes;
-//   only the small metadata record waits for the hash (store.ts);
-// - loading hands out the tensors as views into the stored bytes (8 + pad + L is a multiple of 8)
-//   and the hash is verified alongside whatever the caller does next.
-// In a .ckpt file the header (which holds the hash) comes before the data, so a file can only be
-// written after hashing, and read tensors must be copied out to hash canonical ++ data.
+// (pad makes the data 8-aligned, plus headroom in bodies made for reuse, see makeBody.)
+//
+// Why not the file: in a .ckpt file the header holds the SHA-256 of `canonical ++ data`, so the
+// file exists only after hashing (~7 ms per 3 MB in Chromium, on the calling thread), and reading
+// must copy the data out to hash it. A body is made with one copy of the tensors, needs no
+// SHA-256 to store (the store checks it with a fast checksum, xxh32.ts), hands out the tensors as
+// views into the stored bytes (8 + pad + L is a multiple of 8), and, since `canonical ++ data`
+// is contiguous, becomes the file on export by hashing it in place.
 
 import { CkptError } from './errors';
 import { canonicalString, CKPT_FORMAT, CKPT_VERSION, fileBytes, isPlainObject, layoutOf, MAX_HEADER_BYTES, readEntries, sha256Hex, utf8, viewTensors, writeData, type Json, type Layout } from './layout';
@@ -27,10 +27,16 @@ export interface Body {
   dataStart: number;
 }
 
-/** Lays out and copies the contents into a new body (the one copy of the tensor bytes). */
-export function makeBody(contents: CkptContents): Body {
+/**
+ * Lays out and copies the contents into a body (the one copy of the tensor bytes). With `reuse`,
+ * a body buffer whose store write has completed, and room enough, that buffer is filled instead
+ * of a new one: allocating (and zeroing) megabytes costs more than copying them. A new buffer
+ * gets headroom before the canonical string, so that the next checkpoints of the same run, whose
+ * state (metrics history) grows a little each time, still fit in it.
+ */
+export function makeBody(contents: CkptContents, reuse?: ArrayBuffer | null): Body {
   const layout = layoutOf(contents);
-  return newBody(layout, (out, at) => writeData(contents.tensors, layout.entries, out, at));
+  return newBody(layout, (out, at) => writeData(contents.tensors, layout.entries, out, at), reuse);
 }
 
 /** A body around a checked layout and its data buffer (copied once), e.g. from a .ckpt file. */
@@ -38,14 +44,32 @@ export function bodyFromData(layout: Layout, data: Uint8Array): Body {
   return newBody(layout, (out, at) => out.set(data.subarray(0, layout.size), at));
 }
 
-function newBody(layout: Layout, fill: (out: Uint8Array, at: number) => void): Body {
+/** Bytes of headroom a new reusable body leaves for its state to grow. */
+const HEADROOM = (canonicalLength: number) => Math.max(4096, canonicalLength);
+
+function newBody(layout: Layout, fill: (out: Uint8Array, at: number) => void, reuse?: ArrayBuffer | null): Body {
   const canonical = utf8(canonicalString(CKPT_FORMAT, CKPT_VERSION, layout.state, layout.entries));
-  const pad = (8 - (canonical.length % 8)) % 8;
-  const dataStart = 8 + pad + canonical.length;
-  const bytes = new Uint8Array(dataStart + layout.size);
+  // Room for the prefix and the canonical string, data 8-aligned, and no more slack than a new
+  // body would have (a bigger model's buffer is not worth storing for a smaller one).
+  const fits = (size: number) => {
+    const room = size - layout.size - 8 - canonical.length;
+    return room >= 0 && (size - layout.size) % 8 === 0 && room <= HEADROOM(canonical.length) + 8;
+  };
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (reuse && fits(reuse.byteLength)) {
+    bytes = new Uint8Array(reuse);
+  } else {
+    const extra = reuse === undefined ? 0 : HEADROOM(canonical.length); // undefined: a one-off body
+    bytes = new Uint8Array(Math.ceil((8 + canonical.length + extra) / 8) * 8 + layout.size);
+  }
+  // Data at the end, the canonical string right before it (contiguous: the hash input), zero
+  // padding between the 8-byte prefix and the canonical string.
+  const dataStart = bytes.length - layout.size;
+  const pad = dataStart - 8 - canonical.length;
   const view = new DataView(bytes.buffer);
   view.setUint32(0, pad, true);
   view.setUint32(4, canonical.length, true);
+  bytes.fill(0, 8, 8 + pad);
   bytes.set(canonical, 8 + pad);
   fill(bytes, dataStart);
   return { bytes, hashInput: bytes.subarray(8 + pad), layout, dataStart };
@@ -56,16 +80,9 @@ export async function integrityOf(body: Body): Promise<string> {
   return `sha256:${await sha256Hex(body.hashInput)}`;
 }
 
-/** Throws CkptError('integrity') unless the body hashes to `integrity`. */
-export async function verifyBody(body: Body, integrity: string, what: string): Promise<void> {
-  if ((await integrityOf(body)) !== integrity) {
-    throw new CkptError('integrity', `${what} is corrupted: integrity check failed (sha256 mismatch)`);
-  }
-}
-
 /**
  * Parses stored body bytes. Checked like a file (every length against the size, strict JSON,
- * the tensor layout), because storage can be damaged; the hash is verified separately.
+ * the tensor layout, canonical form) even though the store verifies its checksum first.
  */
 export function readBody(stored: Uint8Array): Body & { contents: CkptContents } {
   const size = stored.byteLength;
@@ -76,7 +93,7 @@ export function readBody(stored: Uint8Array): Body & { contents: CkptContents } 
   const view = new DataView(stored.buffer, stored.byteOffset, 8);
   const pad = view.getUint32(0, true);
   const len = view.getUint32(4, true);
-  if (pad > 7 || len > MAX_HEADER_BYTES || 8 + pad + len > size || (8 + pad + len) % 8 !== 0) {
+  if (len > MAX_HEADER_BYTES || 8 + pad + len > size || (8 + pad + len) % 8 !== 0) {
     fail('bad_header_length', `prefix (pad ${pad}, length ${len}) does not fit its ${size} bytes`);
   }
   const dataStart = 8 + pad + len;

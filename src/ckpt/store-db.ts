@@ -77,9 +77,9 @@ export const KINDS: readonly CheckpointKind[] = ['latest', 'best', 'periodic', '
 /**
  * The stored form of a checkpoint's metadata: `seq` orders saves for retention. `form` says what
  * ['blob', id] holds: absent, the .ckpt file itself (imports, older versions); 'body', the
- * store's form of a checkpoint (body.ts), whose hash is `integrity` (`sha256:<hex>`).
+ * store's form of a checkpoint (body.ts), whose checksum is `checksum` (`xxh32:<hex>`, xxh32.ts).
  */
-export type StoredMeta = CheckpointMeta & { seq: number; form?: 'body'; integrity?: string };
+export type StoredMeta = CheckpointMeta & { seq: number; form?: 'body'; checksum?: string };
 
 export const key = {
   run: (id: string): IDBValidKey => ['run', id],
@@ -149,6 +149,6 @@ export function publicMeta(m: StoredMeta): CheckpointMeta {
   const out: Partial<StoredMeta> = { ...m };
   delete out.seq;
   delete out.form;
-  delete out.integrity;
+  delete out.checksum;
   return out as CheckpointMeta;
 }

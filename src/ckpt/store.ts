@@ -9,11 +9,11 @@ import { get } from 'idb-keyval';
 import { all, desc, invalid, isId, isNat, KINDS, key, publicMeta, storable, use, type CheckpointMeta, type SaveResult, type Store, type StoredMeta } from './store-db';
 import { keepPeriodicOf, planRetention, type Retention } from './store-retention';
 import { readTx, StoreError, writeTx, type Tx } from './store-tx';
-import { bodyToFile, integrityOf, makeBody, readBody, verifyBody } from './body';
+import { bodyToFile, integrityOf, makeBody, readBody } from './body';
 import { CkptError } from './errors';
 import { decodeCkpt } from './format';
-import { sha256Hex } from './layout';
 import type { CkptContents } from './types';
+import { checksumOf } from './xxh32';
 
 export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunRecord, type RunStatus, type SaveResult, type Store } from './store-db';
 export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './store-records';
@@ -33,21 +33,32 @@ export async function saveCheckpoint(meta: CheckpointMeta, bytes: Uint8Array | A
   // Everything non-IDB happens before the transaction opens (an await inside would commit it).
   const data = storable(bytes, `checkpoint ${meta.id}`);
   if (data.byteLength === 0) invalid(`checkpoint ${meta.id}: the bytes are empty (a transferred or detached buffer?)`);
-  return commit(await use(store), meta, data, keep, null);
+  return commit(await use(store), meta, data, keep, false);
 }
 
 /**
  * Stores checkpoint contents in the store's form (body.ts), the fast path for the app's own
- * checkpoints: the tensors are copied once, and the hash runs while IndexedDB writes the bytes.
- * Same transaction guarantees as saveCheckpoint. `meta.bytes` is set from what is stored.
+ * checkpoints: the tensors are copied once, no SHA-256 is computed, and the body's checksum is
+ * computed while IndexedDB writes the bytes. Same transaction guarantees as saveCheckpoint.
+ * `meta.bytes` is set from what is stored.
  */
 export async function saveCheckpointContents(meta: Omit<CheckpointMeta, 'bytes'>, contents: CkptContents, retention?: Retention, store?: Store): Promise<SaveResult> {
   const full: CheckpointMeta = { ...meta, bytes: 0 };
   const keep = checkSave(full, retention);
-  const body = makeBody(contents);
-  const s = await use(store);
-  return commit(s, { ...full, bytes: body.bytes.byteLength }, body.bytes, keep, integrityOf(body));
+  // put() copies the bytes it stores, so once a save has settled its buffer is free to fill
+  // again. Taken, not shared: a save running meanwhile makes a buffer of its own.
+  const reuse = spare;
+  spare = null;
+  const body = makeBody(contents, reuse);
+  try {
+    return await commit(await use(store), full, body.bytes, keep, true);
+  } finally {
+    spare = body.bytes.buffer;
+  }
 }
+
+/** The buffer of the last settled body save, for the next one (makeBody's `reuse`). */
+let spare: ArrayBuffer | null = null;
 
 function checkSave(meta: CheckpointMeta, retention: Retention | undefined): number {
   if (!meta || !isId(meta.id) || !isId(meta.runId)) invalid('checkpoint: id and runId must be non-empty strings');
@@ -57,54 +68,58 @@ function checkSave(meta: CheckpointMeta, retention: Retention | undefined): numb
 }
 
 /**
- * One readwrite transaction: the bytes first; then (once `integrity`, if given, has resolved) the
- * save counter and the metadata, which is what makes a checkpoint visible; then retention over
- * the run's checkpoints, the new one included. All of it commits or none of it does, so a reader
- * never sees metadata without bytes, and the previous `latest` goes only with the new one's
- * arrival. A retention rule that throws is reported in `retentionError`; the save still commits.
+ * One readwrite transaction: the bytes first; then the save counter and the metadata, which is
+ * what makes a checkpoint visible; then retention over the run's checkpoints, the new one
+ * included. All of it commits or none of it does, so a reader never sees metadata without
+ * bytes, and the previous `latest` goes exactly when the new one arrives. A retention rule that
+ * throws is reported in `retentionError`; the save still commits.
  *
- * The hash runs on the browser's crypto thread while IndexedDB stores the bytes. A transaction
- * commits once no request is pending, and the hash's promise settles outside any request
- * callback, so the transaction is kept open by reading ['seq'] until the hash is there (normally
- * at once: writing the bytes takes longer than hashing them).
+ * Speed: the reads retention needs are issued with the bytes, so everything after the write is
+ * one round trip; a body's checksum is computed in the next task, while the browser writes the
+ * bytes (put() has taken its copy by then), and is ready long before the write completes.
  */
-function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, integrity: Promise<string> | null): Promise<SaveResult> {
-  let hash: { value: string } | { error: unknown } | null = null;
-  integrity?.then((value) => (hash = { value }), (error: unknown) => (hash = { error }));
+function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, asBody: boolean): Promise<SaveResult> {
   const record: Omit<StoredMeta, 'seq'> = { ...meta, bytes: data.byteLength };
+  let checksum: string | undefined;
   return writeTx(s.kv, `saving checkpoint ${meta.id} (step ${meta.step})`, data.byteLength, (t) => {
     let stored: StoredMeta | undefined;
     let deleted: string[] = [];
     let retentionError: string | undefined;
     t.put(key.blob(meta.id), data);
-    const visible = (extra: Partial<StoredMeta>) => t.get<number>(key.seq, (n) => {
+    if (asBody) nextTask(() => (checksum ??= checksumOf(data)));
+    t.get<number>(key.seq, (n) => {
       const seq = (n ?? 0) + 1;
+      stored = { ...record, ...(asBody ? { form: 'body' as const, checksum: (checksum ??= checksumOf(data)) } : {}), seq };
       t.put(key.seq, seq);
-      stored = { ...record, ...extra, seq };
       t.put(key.meta(meta.id), stored);
-      withRunCheckpoints(t, meta.runId, (metas, complete) => {
-        try {
-          deleted = planRetention(metas, complete, keep);
-        } catch (e) {
-          retentionError = e instanceof Error ? e.message : String(e);
-          return;
-        }
-        for (const id of deleted) {
-          t.del(key.meta(id));
-          t.del(key.blob(id));
-        }
-      });
     });
-    const whenHashed = (): void => t.get(key.seq, () => {
-      const h = hash as { value: string } | { error: unknown } | null;
-      if (h === null) return whenHashed();
-      if ('error' in h) throw h.error; // aborts the transaction: nothing is stored
-      visible({ form: 'body', integrity: h.value });
+    // Issued with the bytes, so they run before the puts above (requests run in the order they
+    // are placed): the new checkpoint is added to what they read.
+    withRunCheckpoints(t, meta.runId, (metas, complete) => {
+      try {
+        complete.add(meta.id);
+        deleted = planRetention([...metas.filter((m) => m.id !== meta.id), stored!], complete, keep);
+      } catch (e) {
+        retentionError = e instanceof Error ? e.message : String(e);
+        return;
+      }
+      for (const id of deleted) {
+        t.del(key.meta(id));
+        t.del(key.blob(id));
+      }
     });
-    if (integrity) whenHashed();
-    else visible({});
     return () => ({ meta: publicMeta(stored!), deleted, ...(retentionError ? { retentionError } : {}) });
   });
+}
+
+/** Runs fn in a later task (a message, without setTimeout's clamping). */
+function nextTask(fn: () => void): void {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = () => {
+    ch.port1.close();
+    fn();
+  };
+  ch.port2.postMessage(null);
 }
 
 /** Inside a transaction: the run's stored metadata (or all, runId null) and the ids with bytes. */
@@ -160,49 +175,31 @@ async function readStored(id: string, store?: Store): Promise<{ meta: StoredMeta
   throw new StoreError('missing_blob', `checkpoint ${id}: the stored bytes are a ${tag.slice(8, -1)}, not a Uint8Array`);
 }
 
-const what = (m: StoredMeta) => `checkpoint ${m.id} (run ${m.runId}, step ${m.step}) in browser storage`;
+/** The stored body, its checksum verified, parsed (tensors are views into the stored bytes). */
+function checkedBody(meta: StoredMeta, stored: Uint8Array): ReturnType<typeof readBody> {
+  if (checksumOf(stored) !== meta.checksum) {
+    throw new CkptError('integrity', `checkpoint ${meta.id} (run ${meta.runId}, step ${meta.step}) in browser storage is corrupted: integrity check failed (checksum mismatch); delete it and use another checkpoint`);
+  }
+  return readBody(stored);
+}
 
-/** The checkpoint as a .ckpt file (verified). Throws StoreError not_found / missing_blob. */
+/** The checkpoint as a .ckpt file (a body is verified and hashed into one). StoreError not_found / missing_blob. */
 export async function loadCheckpoint(id: string, store?: Store): Promise<Uint8Array> {
   const { meta, stored } = await readStored(id, store);
   if (meta.form !== 'body') return stored;
-  const body = readBody(stored);
-  await verifyBody(body, meta.integrity ?? '', what(meta));
-  return bodyToFile(body, meta.integrity!);
+  const body = checkedBody(meta, stored);
+  return bodyToFile(body, await integrityOf(body));
 }
 
 /**
- * The checkpoint's contents, for resuming: the fast path. For a checkpoint stored by
- * saveCheckpointContents the tensors are views into ONE buffer (the stored bytes, not copied)
- * and `verified` settles once its hash has been checked, so the caller can build its trainer
- * meanwhile; it must await `verified` before trusting the result (rejects with CkptError
- * 'integrity'). For a stored .ckpt file, decodeCkpt has checked everything before this returns.
- * A body too damaged to parse rejects at once, with the integrity error when the hash is wrong
- * too (that is the cause).
+ * The checkpoint's contents, checked, for resuming and inspecting. For a body the tensors are
+ * views into ONE buffer (the stored bytes, not copied); a stored .ckpt file is decoded (each
+ * tensor its own buffer). Damage is CkptError 'integrity'.
  */
-export async function loadCheckpointContents(id: string, store?: Store): Promise<{ contents: CkptContents; verified: Promise<void> }> {
+export async function loadCheckpointContents(id: string, store?: Store): Promise<CkptContents> {
   const { meta, stored } = await readStored(id, store);
-  if (meta.form !== 'body') return { contents: await decodeCkpt(stored), verified: Promise.resolve() };
-  let body: ReturnType<typeof readBody>;
-  try {
-    body = readBody(stored);
-  } catch (e) {
-    throw await integrityFirst(stored, meta, e);
-  }
-  const verified = verifyBody(body, meta.integrity ?? '', what(meta));
-  verified.catch(() => {}); // handled by the caller; never an unhandled rejection meanwhile
-  return { contents: body.contents, verified };
-}
-
-/** For a body that does not parse: the integrity error if its hash is wrong (the real cause). */
-async function integrityFirst(stored: Uint8Array, meta: StoredMeta, parseError: unknown): Promise<unknown> {
-  const pad = stored.byteLength >= 8 ? new DataView(stored.buffer, stored.byteOffset, 8).getUint32(0, true) : 8;
-  if (pad > 7) return parseError;
-  const hashInput = new Uint8Array(stored.subarray(8 + pad)); // a copy: sha256Hex needs a plain ArrayBuffer view
-  if (`sha256:${await sha256Hex(hashInput)}` !== meta.integrity) {
-    return new CkptError('integrity', `${what(meta)} is corrupted: integrity check failed (sha256 mismatch)`);
-  }
-  return parseError;
+  if (meta.form !== 'body') return decodeCkpt(stored);
+  return checkedBody(meta, stored).contents;
 }
 
 /** Deletes one checkpoint (metadata and bytes together). Returns whether it existed. */

@@ -3,8 +3,8 @@
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
-import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
-import { getCheckpointMeta, loadCheckpoint, saveCheckpoint } from '../../src/ckpt/store';
+import { makeBody } from '../../src/ckpt/body';
+import { getCheckpointMeta, loadCheckpointContents, saveCheckpointContents } from '../../src/ckpt/store';
 import type { CkptContents } from '../../src/ckpt/types';
 import { useBackend } from '../../src/engine/backend';
 import type { CheckpointPolicy } from '../../src/engine/session';
@@ -16,16 +16,15 @@ import { benchConfig, makeDataset, type BenchCase } from './models';
 
 const absNow = () => performance.timeOrigin + performance.now();
 
-/** encode + saveCheckpoint, as src/worker/runs.ts does (its run-record update left out). */
+/** saveCheckpointContents, as src/worker/runs.ts does (its run-record update left out). */
 const idbSave: SaveImpl = async (contents: CkptContents, kind: CheckpointKind) => {
-  const bytes = await encodeCkpt(contents);
   const st = contents.state as unknown as TrainState;
-  await saveCheckpoint(
-    { id: crypto.randomUUID(), runId: st.lineage.runId, kind, step: st.step, epoch: st.cursor.epoch, createdAt: new Date().toISOString(), bytes: bytes.byteLength },
-    bytes,
+  const saved = await saveCheckpointContents(
+    { id: crypto.randomUUID(), runId: st.lineage.runId, kind, step: st.step, epoch: st.cursor.epoch, createdAt: new Date().toISOString() },
+    contents,
     { keepPeriodic: KEEP_PERIODIC },
   );
-  return { bytes: bytes.byteLength };
+  return { bytes: saved.meta.bytes };
 };
 
 // A raw IndexedDB baseline: one database, one object store, one put/get per transaction.
@@ -88,45 +87,47 @@ const api = {
     return { ...r, window: [start, absNow()] as [number, number] };
   },
   async scaling(c: BenchCase, steps: number) {
-    return scalingPoint(c, steps, async (bytes, step) => {
-      await saveCheckpoint({ id: crypto.randomUUID(), runId: `bench-scale-${c.family}`, kind: 'latest', step, epoch: 0, createdAt: new Date().toISOString(), bytes: bytes.byteLength }, bytes);
+    return scalingPoint(c, steps, async (contents, step) => {
+      const saved = await saveCheckpointContents({ id: crypto.randomUUID(), runId: `bench-scale-${c.family}`, kind: 'latest', step, epoch: 0, createdAt: new Date().toISOString() }, contents);
+      return { bytes: saved.meta.bytes };
     });
   },
 
   /**
-   * Checkpoint write (encode + saveCheckpoint) and read (loadCheckpoint + decode) vs a raw
-   * IndexedDB put/get of the same bytes, alternated `reps` times. The model is created, not
-   * trained: its snapshot has the real tensor layout and sizes.
+   * Checkpoint write and read through the app's paths vs a raw IndexedDB put/get of the same
+   * bytes, alternated `reps` times. Write: saveCheckpointContents (one copy into the stored form,
+   * its checksum while the browser writes, metadata + retention in the same transaction). Read:
+   * loadCheckpointContents (checksum verified, parsed, tensors as views into the stored bytes).
+   * The model is created, not trained: its snapshot has the real tensor layout and sizes.
    */
   async ckptIo(c: BenchCase, reps: number) {
     const ds = makeDataset(c.family, c.dataSize);
     const t = Trainer.create({ config: benchConfig(c, ds), dataset: ds, runId: `bench-io-${c.family}` });
     const contents = await t.snapshot('latest');
     t.dispose();
-    const enc0 = await encodeCkpt(contents); // warm-up both paths once
-    const bytesLen = enc0.byteLength;
-    await rawPut('warm', enc0);
+    const stored = makeBody(contents).bytes; // exactly what the ckpt side stores
+    const bytesLen = stored.byteLength;
+    const meta = (id: string, step: number) => ({ id, runId: `bench-io-${c.family}`, kind: 'latest' as const, step, epoch: 0, createdAt: new Date().toISOString() });
+    // Warm-up both paths once.
+    await saveCheckpointContents(meta('bench-io-warm', 0), contents);
+    await loadCheckpointContents('bench-io-warm');
+    await rawPut('warm', stored);
     await rawGet('warm');
-    const w = { ckpt: [] as number[], raw: [] as number[], encode: [] as number[], save: [] as number[] };
-    const r = { ckpt: [] as number[], raw: [] as number[], load: [] as number[], decode: [] as number[] };
+    const w = { ckpt: [] as number[], raw: [] as number[] };
+    const r = { ckpt: [] as number[], raw: [] as number[] };
     let lastId = '';
     for (let i = 0; i < reps; i++) {
       const order = i % 2 ? ['raw', 'ckpt'] : ['ckpt', 'raw'];
       for (const which of order) {
         if (which === 'ckpt') {
-          const t0 = now();
-          const bytes = await encodeCkpt(contents);
-          const t1 = now();
           const id = crypto.randomUUID();
-          await saveCheckpoint({ id, runId: `bench-io-${c.family}`, kind: 'latest', step: i, epoch: 0, createdAt: new Date().toISOString(), bytes: bytes.byteLength }, bytes);
-          const t2 = now();
-          w.ckpt.push(t2 - t0);
-          w.encode.push(t1 - t0);
-          w.save.push(t2 - t1);
+          const t0 = now();
+          await saveCheckpointContents(meta(id, i + 1), contents);
+          w.ckpt.push(now() - t0);
           lastId = id;
         } else {
-          // A fresh copy, like the ckpt side's freshly encoded bytes.
-          const bytes = enc0.slice();
+          // A fresh copy, like the ckpt side's freshly made bytes (copying it is not timed).
+          const bytes = stored.slice();
           const t0 = now();
           await rawPut('ckpt', bytes);
           w.raw.push(now() - t0);
@@ -135,13 +136,9 @@ const api = {
       for (const which of order) {
         if (which === 'ckpt') {
           const t0 = now();
-          const bytes = await loadCheckpoint(lastId);
-          const t1 = now();
-          await decodeCkpt(bytes);
-          const t2 = now();
-          r.ckpt.push(t2 - t0);
-          r.load.push(t1 - t0);
-          r.decode.push(t2 - t1);
+          const back = await loadCheckpointContents(lastId);
+          r.ckpt.push(now() - t0);
+          if (back.tensors.length !== contents.tensors.length) throw new Error('read back a different checkpoint');
         } else {
           const t0 = now();
           await rawGet('ckpt');
@@ -169,10 +166,9 @@ const api = {
     await t.train({ target: { steps } });
     const contents = await t.snapshot('latest');
     t.dispose();
-    const bytes = await encodeCkpt(contents);
     const id = `bench-resume-${c.family}`;
-    await saveCheckpoint({ id, runId: id, kind: 'latest', step: steps, epoch: 0, createdAt: new Date().toISOString(), bytes: bytes.byteLength }, bytes);
-    return { id, bytes: bytes.byteLength };
+    const saved = await saveCheckpointContents({ id, runId: id, kind: 'latest', step: steps, epoch: 0, createdAt: new Date().toISOString() }, contents);
+    return { id, bytes: saved.meta.bytes };
   },
 
   /**
@@ -191,10 +187,8 @@ const api = {
       t = Trainer.create({ config: benchConfig(c, ds), dataset: ds, runId: `bench-fresh-${c.family}` });
     } else {
       if (!(await getCheckpointMeta(id))) throw new Error(`checkpoint ${id} missing`);
-      const bytes = await loadCheckpoint(id);
+      const contents = await loadCheckpointContents(id); // checked, as the app's worker resumes
       marks.loaded = absNow();
-      const contents = await decodeCkpt(bytes);
-      marks.decoded = absNow();
       t = Trainer.resume(contents, ds);
     }
     marks.created = absNow();

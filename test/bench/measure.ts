@@ -2,7 +2,6 @@
 // its sides in the same process, interleaved in rounds with the order rotated each round, so
 // noise (other processes, thermal, GC) hits all sides alike. Nothing here asserts a timing.
 import * as tf from '@tensorflow/tfjs';
-import { encodeCkpt } from '../../src/ckpt/format';
 import type { CkptContents } from '../../src/ckpt/types';
 import { runSession, type CheckpointPolicy } from '../../src/engine/session';
 import type { CheckpointKind, TrainState } from '../../src/engine/state';
@@ -480,16 +479,15 @@ export interface ScalingPoint {
   samplesPerSec: number;
   stepMs: number;
   ckptBytes: number;
-  /** snapshot (device copies + readback), encode (.ckpt bytes + sha256), write (saveCheckpoint). */
+  /** snapshot (device copies + readback), then the save as the app (or the CLI) does it. */
   snapshotMs: number;
-  encodeMs: number;
-  writeMs: number;
+  saveMs: number;
   ckptMs: number;
   gpuBytes?: number;
 }
 
 /** One model on one dataset size: throughput, checkpoint size and checkpoint time. */
-export async function scalingPoint(c: BenchCase, steps: number, write: ((bytes: Uint8Array, step: number) => Promise<void>) | null): Promise<ScalingPoint> {
+export async function scalingPoint(c: BenchCase, steps: number, save: (contents: CkptContents, step: number) => Promise<{ bytes: number }>): Promise<ScalingPoint> {
   const ds = makeDataset(c.family, c.dataSize);
   const config = benchConfig(c, ds);
   let t0 = now();
@@ -509,17 +507,14 @@ export async function scalingPoint(c: BenchCase, steps: number, write: ((bytes: 
   const contents = await t.snapshot('latest');
   const snapshotMs = now() - t0;
   t0 = now();
-  const bytes = await encodeCkpt(contents);
-  const encodeMs = now() - t0;
-  t0 = now();
-  if (write) await write(bytes, t.step);
-  const writeMs = write ? now() - t0 : 0;
+  const { bytes } = await save(contents, t.step);
+  const saveMs = now() - t0;
   const mem = tf.memory() as Mem;
   t.dispose();
   return {
     label: c.label, family: c.family, backend: tf.getBackend(), params: paramCount(config.model), dataSize: c.dataSize, batchSize: config.batchSize,
-    createMs, firstStepMs, samplesPerSec: (steps * config.batchSize) / (ms / 1000), stepMs: ms / steps, ckptBytes: bytes.byteLength,
-    snapshotMs, encodeMs, writeMs, ckptMs: snapshotMs + encodeMs + writeMs, gpuBytes: mem.numBytesInGPU,
+    createMs, firstStepMs, samplesPerSec: (steps * config.batchSize) / (ms / 1000), stepMs: ms / steps, ckptBytes: bytes,
+    snapshotMs, saveMs, ckptMs: snapshotMs + saveMs, gpuBytes: mem.numBytesInGPU,
   };
 }
 

@@ -6,6 +6,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeCkpt } from '../../src/ckpt/format';
+import type { CkptContents } from '../../src/ckpt/types';
 import { useBackend } from '../../src/engine/backend';
 import { compareThroughput, log, scalingPoint, stepOverhead, tensorGrowth, type SaveImpl } from './measure';
 import { DATA_SIZES, FAMILIES, MAIN, SIZES, TINY, type Family } from './models';
@@ -32,11 +33,13 @@ export async function runNode(o: NodeOptions): Promise<BackendResults> {
     await writeFile(`${file}.${step}.tmp`, bytes);
     await rename(`${file}.${step}.tmp`, file);
   };
-  const save: SaveImpl = async (contents) => {
+  // encodeCkpt + an atomic file write, as the CLI does.
+  const saveFile = async (contents: CkptContents, step: number) => {
     const bytes = await encodeCkpt(contents);
-    await writeCkpt(bytes, 0);
+    await writeCkpt(bytes, step);
     return { bytes: bytes.byteLength };
   };
+  const save: SaveImpl = async (contents) => saveFile(contents, 0);
   try {
     for (const f of FAMILIES) {
       log(`node cpu: throughput ${MAIN[f].label}`);
@@ -63,7 +66,7 @@ export async function runNode(o: NodeOptions): Promise<BackendResults> {
       for (const c of o.quick ? cases.slice(0, 2) : cases) {
         log(`node cpu: scaling ${c.label}`);
         try {
-          out.scaling!.push(await scalingPoint(c, 5, writeCkpt));
+          out.scaling!.push(await scalingPoint(c, 5, saveFile));
         } catch (e) {
           out.scaling!.push({ label: c.label, ...errorOf(e) });
         }

@@ -231,9 +231,9 @@ export function detailTables(res: Results): string {
   }
   const io = Object.values(gpu?.ckptIo ?? {}).filter(ok);
   if (io.length) {
-    out.push('\nCheckpoint I/O vs raw IndexedDB (median of alternated repetitions, MB/s)');
-    out.push(table(['model', 'bytes', 'ckpt write', 'raw put', 'write ratio', 'ckpt read', 'raw get', 'read ratio', 'encode ms', 'save ms', 'load ms', 'decode ms'],
-      io.map((r) => [r.label, r.bytes, fmt(r.write.ckptMBps, 1), fmt(r.write.rawMBps, 1), fmt(r.writeRatio), fmt(r.read.ckptMBps, 1), fmt(r.read.rawMBps, 1), fmt(r.readRatio), fmt(r.write.encode, 1), fmt(r.write.save, 1), fmt(r.read.load, 1), fmt(r.read.decode, 1)])));
+    out.push('\nCheckpoint I/O vs raw IndexedDB (median of alternated repetitions; MB/s, ms): saveCheckpointContents / loadCheckpointContents (checksum checked) vs one put / get');
+    out.push(table(['model', 'bytes', 'ckpt write', 'raw put', 'write ratio', 'ckpt read', 'raw get', 'read ratio', 'save ms', 'put ms', 'load ms', 'get ms'],
+      io.map((r) => [r.label, r.bytes, fmt(r.write.ckptMBps, 1), fmt(r.write.rawMBps, 1), fmt(r.writeRatio), fmt(r.read.ckptMBps, 1), fmt(r.read.rawMBps, 1), fmt(r.readRatio), fmt(r.write.ckpt, 1), fmt(r.write.raw, 1), fmt(r.read.ckpt, 1), fmt(r.read.raw, 1)])));
   }
   const rs = Object.values(gpu?.resume ?? {}).filter(ok);
   if (rs.length) {
@@ -265,13 +265,13 @@ export function detailTables(res: Results): string {
     for (const b of Object.values(group)) {
       for (const p of b.scaling ?? []) {
         if (!ok(p)) continue;
-        sc.push([`${where} ${p.backend}`, p.label, p.params, p.dataSize, fmt(p.createMs, 1), fmt(p.firstStepMs, 0), fmt(p.stepMs, 1), fmt(p.samplesPerSec, 0), p.ckptBytes, fmt(p.snapshotMs, 1), fmt(p.encodeMs, 1), fmt(p.writeMs, 1)]);
+        sc.push([`${where} ${p.backend}`, p.label, p.params, p.dataSize, fmt(p.createMs, 1), fmt(p.firstStepMs, 0), fmt(p.stepMs, 1), fmt(p.samplesPerSec, 0), p.ckptBytes, fmt(p.snapshotMs, 1), fmt(p.saveMs, 1)]);
       }
     }
   }
   if (sc.length) {
     out.push('\nScaling (see bench-results/scaling.html)');
-    out.push(table(['backend', 'model', 'params', 'data', 'create ms', 'first step ms', 'ms/step', 'samples/s', 'ckpt bytes', 'snapshot ms', 'encode ms', 'write ms'], sc));
+    out.push(table(['backend', 'model', 'params', 'data', 'create ms', 'first step ms', 'ms/step', 'samples/s', 'ckpt bytes', 'snapshot ms', 'save ms'], sc));
   }
   return out.join('\n');
 }
@@ -355,23 +355,23 @@ export function scalingHtml(res: Results): string {
   const charts = [
     lineChart('Throughput vs model size', 'parameters', 'samples/s', series((p) => [p.params, p.samplesPerSec], bySize)),
     lineChart('Checkpoint size vs model size', 'parameters', 'bytes', series((p) => [p.params, p.ckptBytes], bySize)),
-    lineChart('Checkpoint time vs model size', 'parameters', 'ms (snapshot + encode + write)', series((p) => [p.params, p.ckptMs], bySize)),
+    lineChart('Checkpoint time vs model size', 'parameters', 'ms (snapshot + save)', series((p) => [p.params, p.ckptMs], bySize)),
     lineChart('Throughput vs dataset size', 'samples in the dataset', 'samples/s', series((p) => [p.dataSize, p.samplesPerSec], byData)),
     lineChart('Dataset upload (Trainer.create) vs dataset size', 'samples in the dataset', 'ms', series((p) => [p.dataSize, p.createMs], byData)),
     lineChart('Checkpoint time vs dataset size', 'samples in the dataset', 'ms', series((p) => [p.dataSize, p.ckptMs], byData)),
   ];
-  const rows = groups.flatMap((g) => g.points.map((p) => `<tr><td>${esc(g.name)}</td><td>${esc(p.label)}</td><td>${p.params}</td><td>${p.dataSize}</td><td>${p.createMs.toFixed(1)}</td><td>${p.firstStepMs.toFixed(0)}</td><td>${p.stepMs.toFixed(1)}</td><td>${p.samplesPerSec.toFixed(0)}</td><td>${p.ckptBytes}</td><td>${p.snapshotMs.toFixed(1)}</td><td>${p.encodeMs.toFixed(1)}</td><td>${p.writeMs.toFixed(1)}</td></tr>`));
+  const rows = groups.flatMap((g) => g.points.map((p) => `<tr><td>${esc(g.name)}</td><td>${esc(p.label)}</td><td>${p.params}</td><td>${p.dataSize}</td><td>${p.createMs.toFixed(1)}</td><td>${p.firstStepMs.toFixed(0)}</td><td>${p.stepMs.toFixed(1)}</td><td>${p.samplesPerSec.toFixed(0)}</td><td>${p.ckptBytes}</td><td>${p.snapshotMs.toFixed(1)}</td><td>${p.saveMs.toFixed(1)}</td></tr>`));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tabtrain scaling</title>
 <style>body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}svg{border:1px solid #eee;margin:4px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,td:nth-child(2){text-align:left}</style>
 </head><body>
 <h1>tabtrain scaling</h1>
 <p>From <code>npm run bench</code> at ${esc(res.startedAt)} on ${esc(String(res.machine.summary ?? ''))}. Solid lines: Chromium (WebGPU on SwiftShader, a software GPU on the CPU);
-dashed: Node on the tfjs CPU backend. Absolute speeds here say nothing about a real GPU. Checkpoint time = snapshot (device copies + readback) + encode (.ckpt bytes, sha256) + write
-(saveCheckpoint into IndexedDB; Node: a file write + rename, as the CLI does). Model sizes run on each family's default dataset; dataset sizes on each family's default model.</p>
+dashed: Node on the tfjs CPU backend. Absolute speeds here say nothing about a real GPU. Checkpoint time = snapshot (device copies + readback) + save (Chromium: saveCheckpointContents
+into IndexedDB, as the app's worker does: one copy into the stored form, an xxHash32 checksum instead of SHA-256; Node: encodeCkpt + a file write + rename, as the CLI does). Model sizes run on each family's default dataset; dataset sizes on each family's default model.</p>
 ${charts.join('\n')}
 <h2>Numbers</h2>
-<table><tr><th>where</th><th>model</th><th>params</th><th>dataset</th><th>create ms</th><th>first step ms</th><th>ms/step</th><th>samples/s</th><th>ckpt bytes</th><th>snapshot ms</th><th>encode ms</th><th>write ms</th></tr>
+<table><tr><th>where</th><th>model</th><th>params</th><th>dataset</th><th>create ms</th><th>first step ms</th><th>ms/step</th><th>samples/s</th><th>ckpt bytes</th><th>snapshot ms</th><th>save ms</th></tr>
 ${rows.join('\n')}
 </table>
 </body></html>

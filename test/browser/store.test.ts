@@ -177,19 +177,22 @@ describe('IndexedDB store', () => {
     expect((await st('saveContents', d, ck('b2', 'r', 'latest', 20), 7, 1000)).ok).toBe(true);
     expect((await st('list', d, 'r')).map((m) => m.id)).toEqual(['b2']);
     expect((await st('realCkpt', d)).same).toBe(true);
-    // A flipped bit in the tensor data: the contents come back at once, verification rejects.
-    expect((await st('saveContents', d, ck('b3', 's', 'best', 30), 8, 4000)).ok).toBe(true);
-    await st('rawFlip', d, 'b3', -1);
-    const late = await st('loadContents', d, 'b3');
-    expect(late.loaded.ok).toBe(true);
-    expect(late.verified?.ok === false && late.verified.error).toMatchObject({ code: 'integrity', message: expect.stringContaining('checkpoint b3') });
-    const file = await st('load', d, 'b3');
-    expect(file.ok || file.error).toMatchObject({ code: 'integrity' });
-    // A flipped bit in the layout (the canonical string): refused at once, as corruption.
-    expect((await st('saveContents', d, ck('b4', 't', 'best', 40), 9, 4000)).ok).toBe(true);
-    await st('rawFlip', d, 'b4', 20);
-    const early = await st('loadContents', d, 'b4');
-    expect(early.loaded.ok || early.loaded.error).toMatchObject({ code: 'integrity' });
+    // A flipped bit anywhere (tensor data, the layout's canonical string) is refused on load
+    // and on export, as corruption; a healthy neighbour still loads.
+    for (const [id, offset] of [['b3', -1], ['b4', 20]] as const) {
+      expect((await st('saveContents', d, ck(id, `run-${id}`, 'best', 30), 8, 4000)).ok).toBe(true);
+      expect(await st('loadContents', d, id)).toEqual({ ok: true, value: 3 });
+      await st('rawFlip', d, id, offset);
+      for (const r of [await st('loadContents', d, id), await st('load', d, id)]) {
+        expect(r.ok || r.error, `${id} ${offset}`).toMatchObject({ code: 'integrity', message: expect.stringContaining(`checkpoint ${id}`) });
+      }
+    }
+    expect(await st('checkContents', d, 'b2', 7, 1000)).toEqual({ ok: true, reason: null });
+    // Saves of one size reuse the previous save's buffer (a state of another length moves the
+    // canonical string): every stored checkpoint stays exactly what was saved.
+    const reused = [[1, 8000], [123456, 8000], [22, 8000], [9, 30_000]] as const;
+    for (const [i, [seed, n]] of reused.entries()) expect((await st('saveContents', d, ck(`u${i}`, `reuse-${i}`, 'latest', i), seed, n)).ok).toBe(true);
+    for (const [i, [seed, n]] of reused.entries()) expect(await st('checkContents', d, `u${i}`, seed, n), `u${i}`).toEqual({ ok: true, reason: null });
   });
 
   it('applies retention: 1 latest, last K periodic, 1 best, 1 final, never the last complete one', async () => {
