@@ -23,29 +23,12 @@ type OnEvent = (e: RunEvent) => void;
 
 export const DEFAULT_CHECKPOINTS: CheckpointSettings = { everySteps: 50, everySeconds: 10, keepPeriodic: 3, periodicEvery: 500 };
 
-/**
- * A stored checkpoint, parsed and validated. `verified` settles when its integrity hash has been
- * checked (store.loadCheckpointContents); callers that only read await it at once, resume
- * builds its trainer meanwhile. A state that fails validation reports corruption first.
- */
-async function readCheckpointFast(id: string): Promise<{ contents: CkptContents; state: TrainState; meta: store.CheckpointMeta; verified: Promise<void> }> {
+/** A stored checkpoint, checked (store.loadCheckpointContents) and its state validated. */
+async function readCheckpoint(id: string): Promise<{ contents: CkptContents; state: TrainState; meta: store.CheckpointMeta }> {
   const meta = await store.getCheckpointMeta(id);
   if (!meta) throw new Error(`checkpoint ${id} is not stored (deleted?)`);
-  const { contents, verified } = await store.loadCheckpointContents(id);
-  let state: TrainState;
-  try {
-    state = validateState(contents.state);
-  } catch (e) {
-    await verified;
-    throw e;
-  }
-  return { contents, state, meta, verified };
-}
-
-async function readCheckpoint(id: string): Promise<{ contents: CkptContents; state: TrainState; meta: store.CheckpointMeta }> {
-  const r = await readCheckpointFast(id);
-  await r.verified;
-  return r;
+  const contents = await store.loadCheckpointContents(id);
+  return { contents, state: validateState(contents.state), meta };
 }
 
 function record(id: string, t: Trainer, name: string, datasetName: string, checkpoints: CheckpointSettings, parent?: RunSummary['parent']): store.RunRecord {
@@ -292,20 +275,9 @@ async function resumeFrom(runId: string, checkpointId: string, datasetHash: stri
   const release = await lockRunOrThrow(runId, (await store.getRun(runId))?.name ?? 'this run');
   let t: Trainer;
   try {
-    const { contents, state, verified } = await readCheckpointFast(checkpointId);
-    // The integrity check runs while the dataset loads and the trainer uploads the weights; a
-    // damaged checkpoint is reported as such, whatever else failed first.
-    let made: Trainer | undefined;
-    try {
-      const { ds } = await loadDataset(datasetHash, state.config.data);
-      made = resumeSession(contents, ds, { ...overrides, device: deviceLabel(backend) });
-      await verified;
-    } catch (e) {
-      made?.dispose();
-      await verified;
-      throw e;
-    }
-    t = made;
+    const { contents, state } = await readCheckpoint(checkpointId);
+    const { ds } = await loadDataset(datasetHash, state.config.data);
+    t = resumeSession(contents, ds, { ...overrides, device: deviceLabel(backend) });
     t.warnings.push(...backendWarning(state));
   } catch (e) {
     release();
