@@ -32,7 +32,8 @@ export interface Body {
  * a body buffer whose store write has completed, and room enough, that buffer is filled instead
  * of a new one: allocating (and zeroing) megabytes costs more than copying them. A new buffer
  * gets headroom before the canonical string, so that the next checkpoints of the same run, whose
- * state (metrics history) grows a little each time, still fit in it.
+ * state (metrics history) grows a little each time, still fit in it. `reuse` undefined: a
+ * one-off body, no headroom (encodeCkpt); null: a first body meant for reuse.
  */
 export function makeBody(contents: CkptContents, reuse?: ArrayBuffer | null): Body {
   const layout = layoutOf(contents);

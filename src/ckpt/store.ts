@@ -75,8 +75,9 @@ function checkSave(meta: CheckpointMeta, retention: Retention | undefined): numb
  * throws is reported in `retentionError`; the save still commits.
  *
  * Speed: the reads retention needs are issued with the bytes, so everything after the write is
- * one round trip; a body's checksum is computed in the next task, while the browser writes the
- * bytes (put() has taken its copy by then), and is ready long before the write completes.
+ * one round trip. A body's checksum is computed in the next task, after put() has taken its copy
+ * (so it does not hold back the write), and is normally ready before the write completes; the
+ * counter's callback computes it if not.
  */
 function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, asBody: boolean): Promise<SaveResult> {
   const record: Omit<StoredMeta, 'seq'> = { ...meta, bytes: data.byteLength };
