@@ -218,7 +218,7 @@ export function detailTables(res: Results): string {
   const gpu = res.browser.webgpu;
   const ov = Object.values(gpu?.overhead ?? {}).filter(ok);
   if (ov.length) {
-    out.push('\nCheckpoints (WebGPU, the app policy: latest every 50 steps or 10 s, periodic every 500; saveCheckpointContents into IndexedDB, as the app's worker).');
+    out.push('\nCheckpoints (WebGPU, the app policy: latest every 50 steps or 10 s, periodic every 500; saveCheckpointContents into IndexedDB, as the app worker does).');
     out.push('direct = throughput lost at the policy rate, from the time the loop was blocked at checkpoint steps (+ overlapped: the time of a foreground write, as a bound); A/B = the same from segments with vs without checkpoints (median over rounds; noisy).');
     out.push(table(
       ['model', 'ms/step', 'interval', 'segment x rounds', 'ckpts b/o', 'direct blocking', 'direct overlapped', 'A/B blocking', 'A/B overlapped', 'max stall blocking', 'max stall overlapped', 'stall ms b/o', 'write ms', 'noise (steps)', 'none spread'],
