@@ -212,7 +212,7 @@ export interface CkptEvent {
   bytes: number;
   /** step the trainer had reached when the save finished. */
   doneAtStep: number;
-  /** encode + saveCheckpoint, ms (the readback before it is not included). */
+  /** the save (saveCheckpointContents in the browser), ms (the readback before it is not included). */
   saveMs: number;
 }
 
@@ -255,7 +255,7 @@ export interface OverheadResult {
    * worker time the background write takes between steps.
    */
   direct: ByMode<number>;
-  /** median ms of a foreground write (encode + saveCheckpoint) in the blocking mode. */
+  /** median ms of a foreground write (saveCheckpointContents in the browser) in the blocking mode. */
   writeMs: number;
   /** (total ms with - total ms without) / checkpoints, over all rounds. */
   extraMsPerCkpt: ByMode<number>;
@@ -277,7 +277,7 @@ export interface OverheadResult {
 
 /**
  * Checkpoint overhead as the app trains: runSession with a yield after every step, the given
- * policy and `save` (encode + saveCheckpoint into IndexedDB in the browser). Segments without
+ * policy and `save` (saveCheckpointContents into IndexedDB in the browser). Segments without
  * checkpoints, with blocking writes (runSession's default) and with overlapped writes (its
  * `overlap` option) rotate on one trainer. A segment lasts one checkpoint interval of the policy
  * (everySteps, or everySeconds at the measured step time), so each holds one checkpoint.
@@ -393,7 +393,7 @@ export async function checkpointOverhead(c: BenchCase, policy: CheckpointPolicy,
     result.maxStallMs[m] = stalls.length ? Math.max(...stalls) * stepMs : 0;
     result.extraMsPerCkpt[m] = st.checkpoints ? (st.ms - none_.ms) / st.checkpoints : NaN;
     // Overlapped: the background write's worker time is not visible in the loop's timestamps.
-    // Bound it by a foreground write of the same kind: encode + saveCheckpoint while nothing
+    // Bound it by a foreground write of the same kind: saveCheckpointContents while nothing
     // else runs (the blocking mode's save time, which also counts the waits on IndexedDB).
     // (The overlapped mode's own save time would count the training steps run meanwhile.)
     const fg = events.filter((e) => e.mode === 'blocking');
