@@ -84,7 +84,7 @@ export function viewTensors(entries: readonly Entry[], buf: ArrayBuffer, at: num
  * The file's header JSON (with the integrity filled in) and its padded length N: space padding
  * (allowed by safetensors) so that the data buffer starts 8-byte aligned in the file.
  */
-export function fileHeader(layout: Layout, integrity: string): { json: Uint8Array; n: number } {
+function fileHeader(layout: Layout, integrity: string): { json: Uint8Array; n: number } {
   const header: Json = {};
   for (const e of layout.entries) header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [e.begin, e.end] };
   header.__metadata__ = { format: CKPT_FORMAT, version: CKPT_VERSION, state: layout.state, integrity };

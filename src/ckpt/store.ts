@@ -39,7 +39,7 @@ export async function saveCheckpoint(meta: CheckpointMeta, bytes: Uint8Array | A
 /**
  * Stores checkpoint contents in the store's form (body.ts), the fast path for the app's own
  * checkpoints: the tensors are copied once, no SHA-256 is computed, and the body's checksum is
- * computed while IndexedDB writes the bytes. Same transaction guarantees as saveCheckpoint.
+ * computed after put() has taken its copy of the bytes. Same transaction guarantees as saveCheckpoint.
  * `meta.bytes` is set from what is stored.
  */
 export async function saveCheckpointContents(meta: Omit<CheckpointMeta, 'bytes'>, contents: CkptContents, retention?: Retention, store?: Store): Promise<SaveResult> {
@@ -75,22 +75,19 @@ function checkSave(meta: CheckpointMeta, retention: Retention | undefined): numb
  * throws is reported in `retentionError`; the save still commits.
  *
  * Speed: the reads retention needs are issued with the bytes, so everything after the write is
- * one round trip. A body's checksum is computed in the next task, after put() has taken its copy
- * (so it does not hold back the write), and is normally ready before the write completes; the
- * counter's callback computes it if not.
+ * one round trip. A body's checksum is computed in the counter's callback, after put() has taken
+ * its copy, so it does not hold back the write.
  */
 function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, asBody: boolean): Promise<SaveResult> {
   const record: Omit<StoredMeta, 'seq'> = { ...meta, bytes: data.byteLength };
-  let checksum: string | undefined;
   return writeTx(s.kv, `saving checkpoint ${meta.id} (step ${meta.step})`, data.byteLength, (t) => {
     let stored: StoredMeta | undefined;
     let deleted: string[] = [];
     let retentionError: string | undefined;
     t.put(key.blob(meta.id), data);
-    if (asBody) nextTask(() => (checksum ??= checksumOf(data)));
     t.get<number>(key.seq, (n) => {
       const seq = (n ?? 0) + 1;
-      stored = { ...record, ...(asBody ? { form: 'body' as const, checksum: (checksum ??= checksumOf(data)) } : {}), seq };
+      stored = { ...record, ...(asBody ? { form: 'body' as const, checksum: checksumOf(data) } : {}), seq };
       t.put(key.seq, seq);
       t.put(key.meta(meta.id), stored);
     });
@@ -111,16 +108,6 @@ function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, 
     });
     return () => ({ meta: publicMeta(stored!), deleted, ...(retentionError ? { retentionError } : {}) });
   });
-}
-
-/** Runs fn in a later task (a message, without setTimeout's clamping). */
-function nextTask(fn: () => void): void {
-  const ch = new MessageChannel();
-  ch.port1.onmessage = () => {
-    ch.port1.close();
-    fn();
-  };
-  ch.port2.postMessage(null);
 }
 
 /** Inside a transaction: the run's stored metadata (or all, runId null) and the ids with bytes. */
