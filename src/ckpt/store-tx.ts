@@ -97,6 +97,17 @@ export class Tx {
     }
   }
 
+  /**
+   * Says no more requests will be placed: the browser commits as soon as the ones placed are
+   * done, instead of once their results have come back to this thread and no callback asked
+   * for more (one round trip less). Requests already placed still run, and any failure among
+   * them still aborts everything. Where IDBTransaction.commit is missing, the usual auto-commit.
+   */
+  commit(): void {
+    const tx = this.os.transaction;
+    if (!this.failed && typeof tx.commit === 'function') tx.commit();
+  }
+
   put(key: IDBValidKey, value: unknown): void {
     this.os.put(value, key);
   }

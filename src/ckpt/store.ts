@@ -68,15 +68,16 @@ function checkSave(meta: CheckpointMeta, retention: Retention | undefined): numb
 }
 
 /**
- * One readwrite transaction: the bytes first; then the save counter and the metadata, which is
- * what makes a checkpoint visible; then retention over the run's checkpoints, the new one
- * included. All of it commits or none of it does, so a reader never sees metadata without
- * bytes, and the previous `latest` goes exactly when the new one arrives. A retention rule that
- * throws is reported in `retentionError`; the save still commits.
+ * One readwrite transaction: the bytes; the save counter and the metadata, which is what makes a
+ * checkpoint visible; retention over the run's checkpoints, the new one included. All of it
+ * commits or none of it does, so a reader never sees metadata without bytes, and the previous
+ * `latest` goes exactly when the new one arrives. A retention rule that throws is reported in
+ * `retentionError`; the save still commits.
  *
- * Speed: the reads retention needs are issued with the bytes, so everything after the write is
- * one round trip. A body's checksum is computed in the counter's callback, after put() has taken
- * its copy, so it does not hold back the write.
+ * Speed (docs/performance.md): every read (counter, metadata, keys) is issued first, together,
+ * so the writes that depend on them wait for one round trip, which runs while put() is taking
+ * its copy of the bytes; a body's checksum is computed after put() has taken it, while the
+ * reads are answered.
  */
 function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, asBody: boolean): Promise<SaveResult> {
   const record: Omit<StoredMeta, 'seq'> = { ...meta, bytes: data.byteLength };
@@ -84,40 +85,46 @@ function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, 
     let stored: StoredMeta | undefined;
     let deleted: string[] = [];
     let retentionError: string | undefined;
-    t.put(key.blob(meta.id), data);
+    let checksum: string | undefined;
+    // Requests run in the order they are placed: these reads see the store without the new
+    // checkpoint, which retention adds itself.
     t.get<number>(key.seq, (n) => {
-      const seq = (n ?? 0) + 1;
-      stored = { ...record, ...(asBody ? { form: 'body' as const, checksum: checksumOf(data) } : {}), seq };
-      t.put(key.seq, seq);
+      stored = { ...record, ...(asBody ? { form: 'body' as const, checksum } : {}), seq: (n ?? 0) + 1 };
+      t.put(key.seq, stored.seq);
       t.put(key.meta(meta.id), stored);
     });
-    // Issued with the bytes, so they run before the puts above (requests run in the order they
-    // are placed): the new checkpoint is added to what they read.
     withRunCheckpoints(t, meta.runId, (metas, complete) => {
       try {
         complete.add(meta.id);
         deleted = planRetention([...metas.filter((m) => m.id !== meta.id), stored!], complete, keep);
       } catch (e) {
         retentionError = e instanceof Error ? e.message : String(e);
-        return;
       }
       for (const id of deleted) {
         t.del(key.meta(id));
         t.del(key.blob(id));
       }
+      // The last callback: nothing more will be asked (see Tx.commit).
+      t.commit();
     });
+    t.put(key.blob(meta.id), data);
+    // Callbacks run in a later task, so the counter's callback above sees this.
+    if (asBody) checksum = checksumOf(data);
     return () => ({ meta: publicMeta(stored!), deleted, ...(retentionError ? { retentionError } : {}) });
   });
 }
 
-/** Inside a transaction: the run's stored metadata (or all, runId null) and the ids with bytes. */
+/**
+ * Inside a transaction: the run's stored metadata (or all, runId null) and the ids with bytes.
+ * Both reads are issued at once; results arrive in order, so the second callback has both.
+ */
 function withRunCheckpoints(t: Tx, runId: string | null, then: (metas: StoredMeta[], complete: Set<string>) => void): void {
-  t.getAll<StoredMeta>(all('ckpt'), (metas) => {
-    // Keys only: the bytes themselves are never read to check they exist.
-    t.getAllKeys(all('blob'), (blobKeys) => {
-      const complete = new Set(blobKeys.map((k) => (k as string[])[1]));
-      then(runId === null ? metas : metas.filter((m) => m.runId === runId), complete);
-    });
+  let metas: StoredMeta[] = [];
+  t.getAll<StoredMeta>(all('ckpt'), (v) => (metas = v));
+  // Keys only: the bytes themselves are never read to check they exist.
+  t.getAllKeys(all('blob'), (blobKeys) => {
+    const complete = new Set(blobKeys.map((k) => (k as string[])[1]));
+    then(runId === null ? metas : metas.filter((m) => m.runId === runId), complete);
   });
 }
 

@@ -116,9 +116,14 @@ const api = {
     const w = { ckpt: [] as number[], raw: [] as number[] };
     const r = { ckpt: [] as number[], raw: [] as number[] };
     let lastId = '';
+    // Each timed operation starts from a quiet store: a write's commit leaves work behind in the
+    // browser (its blob file) that would otherwise land on whichever operation comes next. The
+    // app writes a checkpoint every few seconds at most, never back to back. Same pause for both.
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
     for (let i = 0; i < reps; i++) {
       const order = i % 2 ? ['raw', 'ckpt'] : ['ckpt', 'raw'];
       for (const which of order) {
+        await settle();
         if (which === 'ckpt') {
           const id = crypto.randomUUID();
           const t0 = now();
@@ -134,6 +139,7 @@ const api = {
         }
       }
       for (const which of order) {
+        await settle();
         if (which === 'ckpt') {
           const t0 = now();
           const back = await loadCheckpointContents(lastId);

@@ -231,7 +231,7 @@ export function detailTables(res: Results): string {
   }
   const io = Object.values(gpu?.ckptIo ?? {}).filter(ok);
   if (io.length) {
-    out.push('\nCheckpoint I/O vs raw IndexedDB (median of alternated repetitions; MB/s, ms): saveCheckpointContents / loadCheckpointContents (checksum checked) vs one put / get');
+    out.push('\nCheckpoint I/O vs raw IndexedDB (median of alternated repetitions, each after a 50 ms pause; MB/s, ms): saveCheckpointContents / loadCheckpointContents (checksum checked) vs one put / get');
     out.push(table(['model', 'bytes', 'ckpt write', 'raw put', 'write ratio', 'ckpt read', 'raw get', 'read ratio', 'save ms', 'put ms', 'load ms', 'get ms'],
       io.map((r) => [r.label, r.bytes, fmt(r.write.ckptMBps, 1), fmt(r.write.rawMBps, 1), fmt(r.writeRatio), fmt(r.read.ckptMBps, 1), fmt(r.read.rawMBps, 1), fmt(r.readRatio), fmt(r.write.ckpt, 1), fmt(r.write.raw, 1), fmt(r.read.ckpt, 1), fmt(r.read.raw, 1)])));
   }

@@ -30,7 +30,8 @@ const per = <T>(mlp: T, cnn: T, charlm: T): Record<Family, T> => ({ mlp, cnn, ch
 const S = {
   gpuThroughput: { rounds: per(QUICK ? 2 : 14, QUICK ? 1 : 12, QUICK ? 1 : 8), K: per(20, 10, 10), warm: per(10, 5, 5) },
   overheadRounds: per(QUICK ? 1 : 3, 1, 1),
-  ioReps: QUICK ? 2 : 15,
+  // Checkpoint I/O medians moved by +-0.1 from run to run with 15 repetitions here; 60 hold to a few %.
+  ioReps: QUICK ? 2 : 60,
   scalingSteps: QUICK ? 2 : 5,
   resumeSeq: (QUICK ? ['resume', 'fresh'] : ['resume', 'fresh', 'fresh', 'resume', 'resume', 'fresh']) as ('fresh' | 'resume')[],
   otherThroughput: { rounds: per(QUICK ? 1 : 8, QUICK ? 1 : 4, QUICK ? 1 : 4), K: per(30, 10, 10), warm: per(10, 5, 5) },

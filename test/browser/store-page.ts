@@ -48,12 +48,18 @@ export interface FaultSpec {
   /** throw: the call throws DOMException(name) synchronously, nothing is written.
    *  abort: the call goes through, then the transaction is aborted from inside its success
    *  event, with tx.error set to DOMException(name) when a name is given (as a browser-side
-   *  quota abort would) or left null (as our own abort would). */
+   *  quota abort would) or left null (as our own abort would). That transaction's commit()
+   *  is held back: script cannot abort a transaction it has asked to commit (a browser-side
+   *  failure still can), and the store asks once its last request is placed. */
   mode: 'throw' | 'abort';
   name?: string;
 }
 
-const fault = { armed: null as FaultSpec | null, calls: 0, fired: false };
+const fault = { armed: null as FaultSpec | null, calls: 0, fired: false, holdCommit: null as IDBTransaction | null };
+const originalCommit = IDBTransaction.prototype.commit;
+IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+  if (this !== fault.holdCommit) originalCommit.call(this);
+};
 const originals = { put: IDBObjectStore.prototype.put, delete: IDBObjectStore.prototype.delete };
 
 function arm(spec: FaultSpec) {
@@ -68,6 +74,7 @@ function arm(spec: FaultSpec) {
     disarm();
     if (spec.mode === 'throw') throw new DOMException(`injected ${spec.name} on ${spec.method}`, spec.name ?? 'UnknownError');
     const tx = this.transaction;
+    fault.holdCommit = tx;
     const req = orig.apply(this, args);
     req.addEventListener('success', () => {
       if (spec.name) Object.defineProperty(tx, 'error', { value: new DOMException(`injected ${spec.name} at commit`, spec.name), configurable: true });
