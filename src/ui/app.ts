@@ -2,17 +2,17 @@
 // live view, and carries the flows (open data -> preview -> start; pause/resume; checkpoints;
 // import). The main thread only moves bytes and draws: parsing and training live in the worker.
 import { proxy, transfer } from 'comlink';
-import type { BackendName, DataChoices, DatasetPreview, RunEvent, RunSummary } from '../worker/protocol';
-import type { Api, Family } from './api';
+import type { BackendName, RunEvent, RunSummary } from '../worker/protocol';
+import type { Api } from './api';
 import { BackendPanel, initialBackend } from './backend-panel';
 import { ErrorBanner, InfoBanner, messageOf, StatusLine } from './banners';
 import { checkEviction, rememberStored } from './eviction';
 import { addPoint, traceFromHistory } from './charts';
 import { CheckpointBrowser } from './checkpoints';
 import type { Ctx } from './ctx';
-import { renderPreview, valFractionInput } from './dataset-preview';
-import { button, h } from './dom';
-import { fetchSample, installDropzone, pickers, sampleByKey, SAMPLES, type PickedFile } from './dropzone';
+import { DataPanel } from './data-panel';
+import { h } from './dom';
+import { installDropzone, sampleByKey, SAMPLES, type PickedFile } from './dropzone';
 import { ImportView } from './import-view';
 import { InterruptedBanners } from './interrupted';
 import { emptyLive, LiveView, type RunLive } from './live-view';
@@ -29,11 +29,7 @@ export class App {
   private status = new StatusLine();
   private backend: BackendPanel;
   private interrupted: InterruptedBanners;
-  private previewHost = h('section', { class: 'preview', 'data-testid': 'dataset-preview', hidden: true, 'aria-label': 'Dataset preview' });
-  private valFraction = valFractionInput();
-  private parseBox: HTMLElement;
-  private parseBar = h('progress', { 'data-testid': 'parse-progress', 'aria-label': 'Reading the dataset', max: 1, value: 0 });
-  private parseWhat = h('span', { 'aria-live': 'polite' });
+  private data: DataPanel;
   private form: RunForm;
   private runs: RunList;
   private liveView: LiveView;
@@ -41,9 +37,7 @@ export class App {
   private importView: ImportView;
   private storage: StoragePanel;
   private ctx: Ctx;
-  private preview: DatasetPreview | null = null;
   private lives = new Map<string, RunLive>();
-  private parsing = false;
   private watching = new Set<string>();
   private refreshTimer = 0;
 
@@ -53,19 +47,26 @@ export class App {
       api,
       onEvent,
       error: (e) => this.errors.show(e),
+      clearError: () => this.errors.clear(),
       say: (m) => this.status.say(m),
       runStarted: (id, w) => this.runStarted(id, w),
       refreshRuns: () => this.refreshRuns(),
       refreshStorage: () => this.storage.refreshSoon(),
-      preview: () => this.preview,
-      formTraining: (hash) => (this.form.datasetHash === hash ? this.withValFraction(this.form.trainingOverrides()) : null),
+      preview: () => this.data.preview,
+      formTraining: (hash) => (this.form.datasetHash === hash ? this.data.withValFraction(this.form.trainingOverrides()) : null),
       run: (id) => this.runs.get(id),
     };
     this.backend = new BackendPanel(initialBackend(), (b) => this.switchBackend(b));
     this.interrupted = new InterruptedBanners((run, btn) => void this.act(btn, () => this.resume(run)));
-    this.parseBox = h('div', { class: 'parse', hidden: true }, this.parseBar, this.parseWhat);
+    this.data = new DataPanel(this.ctx, {
+      previewed: async (p) => {
+        if (this.importView.waitingForDataset) this.importView.datasetArrived(p);
+        await this.form.load(p);
+      },
+      checkpointFile: (f) => this.importCkpt(f),
+    });
     this.form = new RunForm(
-      (p, family) => this.loadDefaults(p, family),
+      (p, family) => this.data.loadDefaults(p, family),
       (v) => void this.start(v),
       (e) => this.errors.show(e),
     );
@@ -85,18 +86,12 @@ export class App {
     );
     this.ckpts = new CheckpointBrowser(this.ctx);
     this.importView = new ImportView(this.ctx);
-    this.storage = new StoragePanel(this.ctx, (hash) => void this.useStored(hash));
+    this.storage = new StoragePanel(this.ctx, (hash) => void this.data.useStored(hash));
   }
 
   /** Builds the page into `root` and starts talking to the worker. */
   async mount(root: HTMLElement): Promise<void> {
-    const open = (files: PickedFile[]) => void this.open(files);
-    const overlay = installDropzone(open, (e) => this.errors.show(e));
-    const samples = h(
-      'div',
-      { class: 'samples', role: 'group', 'aria-label': 'Sample datasets' },
-      SAMPLES.map((s) => button(s.label, (ev) => void this.act(ev.currentTarget as HTMLButtonElement, () => this.loadSample(s.file, s.choices)))),
-    );
+    const overlay = installDropzone((files: PickedFile[]) => void this.data.open(files), (e) => this.errors.show(e));
     root.append(
       overlay,
       h(
@@ -112,7 +107,7 @@ export class App {
         h(
           'div',
           { class: 'col' },
-          section('data', '1. Data', h('p', { class: 'hint' }, 'Drop a CSV, a .txt, a .zip or a folder of images (one folder per class), or a .ckpt checkpoint anywhere on this page, or:'), pickers(open), samples, this.parseBox, this.previewHost),
+          section('data', '1. Data', ...this.data.content),
           this.importView.el,
           section('train', '2. Model and training', this.form.el),
         ),
@@ -147,8 +142,10 @@ export class App {
     const sample = new URLSearchParams(location.search).get('sample');
     if (sample) {
       const s = sampleByKey(sample);
-      if (s) await this.loadSample(s.file, s.choices).catch((e: unknown) => this.errors.show(e));
+      if (s) await this.data.loadSample(s.file, s.choices).catch((e: unknown) => this.errors.show(e));
       else this.errors.show(new Error(`There is no sample called "${sample}". Samples: ${SAMPLES.map((x) => x.key).join(', ')}.`));
+    } else {
+      await this.data.restoreLast();
     }
     await backendReady;
   }
@@ -323,16 +320,10 @@ export class App {
     this.storage.refreshSoon();
   }
 
-  private withValFraction(v: RunFormValues | null): RunFormValues | null {
-    if (!v) return null;
-    const f = Number(this.valFraction.value);
-    return this.valFraction.value.trim() !== '' && f >= 0 && f < 1 ? { ...v, overrides: { ...v.overrides, valFraction: f } } : v;
-  }
-
   private async start(values: RunFormValues): Promise<void> {
-    const p = this.preview;
+    const p = this.data.preview;
     if (!p) return;
-    const v = this.withValFraction(values)!;
+    const v = this.data.withValFraction(values)!;
     this.form.setBusy(true);
     try {
       const id = await this.api.startRun({ datasetHash: p.hash, choices: p.choices, overrides: v.overrides, checkpoints: v.checkpoints, name: v.name }, this.ctx.onEvent);
@@ -359,90 +350,7 @@ export class App {
     }
   }
 
-  // ---- data ----
-
-  private async loadDefaults(p: DatasetPreview, family?: Family) {
-    const d = await this.api.defaults(p.hash, p.choices, family);
-    if (this.valFraction.value.trim() === '' && d.overrides.valFraction !== undefined) this.valFraction.value = String(d.overrides.valFraction);
-    return d;
-  }
-
-  private async loadSample(file: string, choices: DataChoices = {}): Promise<void> {
-    this.showParse(0, `Downloading ${file}...`);
-    try {
-      await this.open([await fetchSample(file)], choices);
-    } finally {
-      if (!this.parsing) this.parseBox.hidden = true;
-    }
-  }
-
-  private showParse(fraction: number, what: string): void {
-    this.parseBox.hidden = false;
-    this.parseBar.value = Math.max(0, Math.min(1, fraction));
-    this.parseWhat.textContent = what;
-  }
-
-  private async open(files: PickedFile[], choices: DataChoices = {}): Promise<void> {
-    const ckpts = files.filter((f) => /\.ckpt$/i.test(f.path));
-    if (ckpts.length > 0) {
-      if (files.length > 1) this.status.say(`Opened the checkpoint ${ckpts[0]!.file.name}; other files were ignored.`);
-      await this.importCkpt(ckpts[0]!);
-      return;
-    }
-    if (this.parsing) {
-      this.errors.show(new Error('Still reading the previous dataset; drop the new one when it is done.'));
-      return;
-    }
-    this.parsing = true;
-    this.errors.clear();
-    this.showParse(0, `Reading ${files.length === 1 ? files[0]!.path : `${files.length} files`}...`);
-    let frame = 0;
-    let latest: [number, string] = [0, ''];
-    const onProgress = proxy((fraction: number, what: string) => {
-      latest = [fraction, what];
-      if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), this.showParse(...latest)));
-    });
-    try {
-      const data = await Promise.all(files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
-      const p = await this.api.parseFiles(transfer(data, data.map((d) => d.bytes.buffer as ArrayBuffer)), choices, onProgress);
-      await this.showPreview(p);
-      this.status.say(`Loaded ${p.name}: ${p.summary}.`);
-    } catch (e) {
-      this.errors.show(e);
-    } finally {
-      if (frame) cancelAnimationFrame(frame);
-      this.parsing = false;
-      this.parseBox.hidden = true;
-      this.storage.refreshSoon();
-    }
-  }
-
-  private async showPreview(p: DatasetPreview): Promise<void> {
-    this.preview = p;
-    renderPreview(this.previewHost, p, { onChoices: (c) => void this.reparse(p.hash, c) }, this.valFraction);
-    if (this.importView.waitingForDataset) this.importView.datasetArrived(p);
-    await this.form.load(p);
-  }
-
-  private async reparse(hash: string, choices: DatasetPreview['choices']): Promise<void> {
-    try {
-      await this.showPreview(await this.api.reparse(hash, choices));
-    } catch (e) {
-      this.errors.show(e);
-      if (this.preview) renderPreview(this.previewHost, this.preview, { onChoices: (c) => void this.reparse(hash, c) }, this.valFraction);
-    }
-  }
-
-  private async useStored(hash: string): Promise<void> {
-    try {
-      const p = await this.api.reparse(hash, {});
-      await this.showPreview(p);
-      this.previewHost.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-      this.status.say(`Using ${p.name}.`);
-    } catch (e) {
-      this.errors.show(e);
-    }
-  }
+  // ---- import ----
 
   private async importCkpt(f: PickedFile): Promise<void> {
     this.status.say(`Checking ${f.file.name}...`);

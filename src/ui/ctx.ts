@@ -10,6 +10,8 @@ export interface Ctx {
   /** Passed to every call that trains; routes events to the run list and the live view. */
   onEvent: OnEvent & ProxyMarked;
   error(e: unknown): void;
+  /** Hides the error banner (a new attempt is under way). */
+  clearError(): void;
   say(msg: string): void;
   /** A run started or resumed: refresh the list, show it live, show its warnings. */
   runStarted(runId: string, warnings?: string[]): Promise<void>;

@@ -1,5 +1,6 @@
 // The core promise, driven through the page: drop a dataset, train on WebGPU in the worker,
-// reload the tab mid-run, resume with one click; the final weights equal an uninterrupted run's.
+// reload the tab mid-run (the dataset comes back with the page), resume with one click; the
+// final weights equal an uninterrupted run's.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
@@ -23,6 +24,8 @@ async function trainRun(s: BrowserSession, file: DropFile, form: Record<string, 
     await expect.poll(() => liveStep(page), { timeout: 300_000, interval: 200 }).toBeGreaterThanOrEqual(reloadAt);
     await page.reload();
     await openApp(page, app.url);
+    // The dataset that was in the preview comes back with the page, ready for the next run.
+    await expect.poll(() => page.getByTestId('dataset-preview').textContent(), { timeout: 60_000 }).toContain(file.path);
     runId = await waitStatus(page, 'interrupted', runId);
     const banner = page.getByTestId('interrupted-banner');
     await banner.getByRole('button', { name: /Resume/ }).first().click();
