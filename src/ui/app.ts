@@ -11,7 +11,7 @@ import { addPoint, traceFromHistory } from './charts';
 import { CheckpointBrowser } from './checkpoints';
 import type { Ctx } from './ctx';
 import { DataPanel } from './data-panel';
-import { h } from './dom';
+import { h, whileDisabled } from './dom';
 import { installDropzone, sampleByKey, SAMPLES, type PickedFile } from './dropzone';
 import { ImportView } from './import-view';
 import { InterruptedBanners } from './interrupted';
@@ -57,7 +57,7 @@ export class App {
       run: (id) => this.runs.get(id),
     };
     this.backend = new BackendPanel(initialBackend(), (b) => this.switchBackend(b));
-    this.interrupted = new InterruptedBanners((run, btn) => void this.act(btn, () => this.resume(run)));
+    this.interrupted = new InterruptedBanners((run, btn) => void whileDisabled(btn, () => this.resume(run), (e) => this.errors.show(e)));
     this.data = new DataPanel(this.ctx, {
       previewed: async (p) => {
         if (this.importView.waitingForDataset) this.importView.datasetArrived(p);
@@ -152,18 +152,6 @@ export class App {
 
   private errorText(e: unknown): string {
     return e instanceof Error ? e.message : String(e);
-  }
-
-  /** Runs a button's action with the button disabled, showing any error. */
-  private async act(btn: HTMLButtonElement | null, f: () => Promise<unknown>): Promise<void> {
-    if (btn) btn.disabled = true;
-    try {
-      await f();
-    } catch (e) {
-      this.errors.show(e);
-    } finally {
-      if (btn) btn.disabled = false;
-    }
   }
 
   private async simple(f: () => Promise<unknown>, done: string): Promise<void> {

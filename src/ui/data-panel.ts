@@ -7,7 +7,7 @@ import type { DataChoices, DatasetPreview } from '../worker/protocol';
 import type { Family } from './api';
 import type { Ctx } from './ctx';
 import { renderPreview, valFractionInput } from './dataset-preview';
-import { button, h } from './dom';
+import { button, h, whileDisabled } from './dom';
 import { fetchSample, pickers, SAMPLES, type PickedFile } from './dropzone';
 import type { RunFormValues } from './run-form';
 
@@ -42,14 +42,7 @@ export class DataPanel {
     const samples = h(
       'div',
       { class: 'samples', role: 'group', 'aria-label': 'Sample datasets' },
-      SAMPLES.map((s) =>
-        button(s.label, async (ev) => {
-          const btn = ev.currentTarget as HTMLButtonElement;
-          btn.disabled = true;
-          await this.loadSample(s.file, s.choices).catch((e: unknown) => ctx.error(e));
-          btn.disabled = false;
-        }),
-      ),
+      SAMPLES.map((s) => button(s.label, (ev) => void whileDisabled(ev.currentTarget as HTMLButtonElement, () => this.loadSample(s.file, s.choices), (e) => ctx.error(e)))),
     );
     this.content = [
       h('p', { class: 'hint' }, 'Drop a CSV, a .txt, a .zip or a folder of images (one folder per class), or a .ckpt checkpoint anywhere on this page, or:'),

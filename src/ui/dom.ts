@@ -34,6 +34,18 @@ export function button(label: string, onClick: (ev: MouseEvent) => void, attrs: 
   return b;
 }
 
+/** Runs a button's action with the button disabled, handing any error to `onError`. */
+export async function whileDisabled(btn: HTMLButtonElement | null, f: () => Promise<unknown>, onError: (e: unknown) => void): Promise<void> {
+  if (btn) btn.disabled = true;
+  try {
+    await f();
+  } catch (e) {
+    onError(e);
+  } finally {
+    if (btn) btn.disabled = false;
+  }
+}
+
 let idCounter = 0;
 /** A unique id for `<label for>` pairs. */
 export function uid(prefix: string): string {

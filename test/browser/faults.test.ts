@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, runRow, waitStatus } from './app';
@@ -13,14 +14,19 @@ const app = useServer();
 const iris = () => fileFrom(join(DATASETS, 'iris.csv'));
 const FORM = { lengthUnit: 'steps', batchSize: '16', seed: '3', ckptEverySeconds: '3600', evalEvery: '50', logEvery: '5' };
 
+/** Opens the app on the CPU backend, drops iris and starts a run with FORM plus `form`. */
+async function startIrisRun(page: Page, form: Record<string, string>): Promise<void> {
+  await openApp(page, `${app.url}/?backend=cpu`);
+  await dropFiles(page, [iris()]);
+  await fillForm(page, { ...FORM, ...form });
+  await page.getByRole('button', { name: 'Start training' }).click();
+}
+
 it('a full disk pauses training with a clear message, damages nothing, and training continues once space is freed', async () => {
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, `${app.url}/?backend=cpu`);
-    await dropFiles(page, [iris()]);
-    await fillForm(page, { ...FORM, length: '100000', ckptEverySteps: '20', hidden: '64, 64' });
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await startIrisRun(page, { length: '100000', ckptEverySteps: '20', hidden: '64, 64' });
     const runId = await waitStatus(page, 'running');
     await expect.poll(() => liveStep(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(25); // a checkpoint exists
     // IndexedDB refuses writes with QuotaExceededError, as Chrome does on a full disk.
@@ -80,10 +86,7 @@ it('a checkpoint damaged in storage is refused with a clear message, never train
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, `${app.url}/?backend=cpu`);
-    await dropFiles(page, [iris()]);
-    await fillForm(page, { ...FORM, length: '100000', ckptEverySteps: '10' });
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await startIrisRun(page, { length: '100000', ckptEverySteps: '10' });
     const runId = await waitStatus(page, 'running');
     await expect.poll(() => liveStep(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
     const row = runRow(page, runId);
@@ -134,10 +137,7 @@ it('evicted storage: the page says which runs and datasets were lost instead of 
   const s = await openBrowser();
   const page = s.page;
   try {
-    await openApp(page, `${app.url}/?backend=cpu`);
-    await dropFiles(page, [iris()]);
-    await fillForm(page, { ...FORM, length: '10', ckptEverySteps: '5', runName: 'doomed run' });
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await startIrisRun(page, { length: '10', ckptEverySteps: '5', runName: 'doomed run' });
     await waitStatus(page, 'finished');
     await page.reload(); // the page records what is stored
     await openApp(page, `${app.url}/?backend=cpu`);
