@@ -4,7 +4,7 @@ import { transfer } from 'comlink';
 import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
-import * as store from '../ckpt/store';
+import * as store from '../store';
 import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
 import { createModel } from '../engine/models';

@@ -1,7 +1,7 @@
 // Datasets in the worker: parse dropped files, store them by content hash, and re-parse a
 // stored dataset (after a reload the file is never needed again).
 import Papa from 'papaparse';
-import { getDataset, putDataset } from '../ckpt/store';
+import { getDataset, putDataset } from '../store';
 import { parseDataset } from '../engine/data';
 import type { DataFile, Dataset } from '../engine/data/types';
 import type { DataChoices, DatasetPreview } from './protocol';

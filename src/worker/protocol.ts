@@ -1,8 +1,8 @@
 // The types that cross the page <-> worker boundary (plain structured-cloneable data only).
 // The API object itself lives in src/worker/api.ts; the page gets its type from there.
-import type { ConfigOverrides, RunConfig } from '../engine/config';
+import type { ConfigOverrides } from '../engine/config';
 import type { DroppedColumn, TaskKind } from '../engine/data/types';
-import type { CheckpointMeta, RunRecord, RunStatus } from '../ckpt/store';
+import type { CheckpointMeta, RunRecord, RunStatus } from '../store';
 import type { CheckpointKind, MetricPoint } from '../engine/state';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -81,9 +81,8 @@ export interface StartRunRequest {
 
 export type { RunStatus };
 
-/** A stored run as the page sees it: the store's record, with its config typed. */
-export interface RunSummary extends Omit<RunRecord, 'config'> {
-  config: RunConfig;
+/** A stored run as the page sees it: the store's record. */
+export interface RunSummary extends RunRecord {
   /** another tab holds this run's lock and trains it now: show it busy, offer take-over later. */
   busyElsewhere?: boolean;
 }

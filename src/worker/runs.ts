@@ -1,7 +1,7 @@
 // Active training runs in this worker: the loop, checkpoint writes into IndexedDB, and the
 // events the page draws from. One run trains at a time (one GPU); others wait paused.
 import type { CkptContents } from '../ckpt/types';
-import { getRun, putRun, saveCheckpointContents, StoreFullError, type RunRecord } from '../ckpt/store';
+import { getRun, putRun, saveCheckpointContents, StoreFullError, type RunRecord } from '../store';
 import { confusionMatrix, generateText } from '../engine/insight';
 import { runSession } from '../engine/session';
 import type { CheckpointKind, TrainState } from '../engine/state';

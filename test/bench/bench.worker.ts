@@ -1,10 +1,10 @@
 // The bench worker: the real engine on a chosen backend in a dedicated worker, as the app runs
-// it, with checkpoints written into this browser's IndexedDB through src/ckpt/store.ts.
+// it, with checkpoints written into this browser's IndexedDB through src/store/index.ts.
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import { makeBody } from '../../src/ckpt/body';
-import { getCheckpointMeta, loadCheckpointContents, saveCheckpointContents } from '../../src/ckpt/store';
+import { getCheckpointMeta, loadCheckpointContents, saveCheckpointContents } from '../../src/store';
 import type { CkptContents } from '../../src/ckpt/types';
 import { useBackend } from '../../src/engine/backend';
 import type { CheckpointPolicy } from '../../src/engine/session';

@@ -1,5 +1,5 @@
 // Test-only code for crash.test.ts: a writer that saves real .ckpt files into the IndexedDB store
-// (src/ckpt/store.ts) as fast as it can, and a verifier that checks what a crash left behind.
+// (src/store/index.ts) as fast as it can, and a verifier that checks what a crash left behind.
 // Both run in crash.worker.ts (a dedicated worker, as the app's training worker runs the store);
 // the page (crash.html) starts them, kills the writer on request, and keeps the progress the
 // writer reports, so the test knows what had committed and what was in flight at the kill.
@@ -7,8 +7,8 @@ import { proxy, wrap, type Remote } from 'comlink';
 import { get, getMany, keys, set } from 'idb-keyval';
 import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
 import type { CkptContents } from '../../src/ckpt/types';
-import { deleteCheckpoint, listCheckpoints, loadCheckpoint, loadCheckpointContents, openStore, saveCheckpoint, saveCheckpointContents, OBJECT_STORE, type CheckpointKind, type CheckpointMeta, type Store } from '../../src/ckpt/store';
-import { planRetention } from '../../src/ckpt/store-retention';
+import { deleteCheckpoint, listCheckpoints, loadCheckpoint, loadCheckpointContents, openStore, saveCheckpoint, saveCheckpointContents, OBJECT_STORE, type CheckpointKind, type CheckpointMeta, type Store } from '../../src/store';
+import { planRetention } from '../../src/store/retention';
 import type { CkptTensor } from '../../src/ckpt/types';
 
 export const KEEP_PERIODIC = 2;

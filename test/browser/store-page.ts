@@ -1,11 +1,11 @@
-// Test-only API over the IndexedDB store (src/ckpt/store.ts), used on store.html and, through
+// Test-only API over the IndexedDB store (src/store/index.ts), used on store.html and, through
 // comlink, inside store.worker.ts. Everything crosses to the test as plain data: bytes are made
 // here from (seed, length) and compared here, errors come back as {name, code, message, needed}.
 // Fault injection patches IDBObjectStore.prototype in this realm only (page or worker).
 import { wrap } from 'comlink';
 import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
-import * as S from '../../src/ckpt/store';
-import type { CheckpointMeta, DatasetRecord, RunRecord } from '../../src/ckpt/store';
+import * as S from '../../src/store';
+import type { CheckpointMeta, DatasetRecord, RunRecord } from '../../src/store';
 import type { CkptContents } from '../../src/ckpt/types';
 
 /** Deterministic bytes: xorshift32 from a non-zero seed. */

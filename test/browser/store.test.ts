@@ -1,4 +1,4 @@
-// The IndexedDB store (src/ckpt/store.ts) against real IndexedDB in Debian's Chromium: round
+// The IndexedDB store (src/store/index.ts) against real IndexedDB in Debian's Chromium: round
 // trips, atomic checkpoint writes under injected failures, retention, quota errors, a worker,
 // and persistence across a page reload and a browser restart. Each test uses its own database.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViteDevServer } from 'vite';
 import type { Page } from 'playwright-core';
-import type { CheckpointKind, CheckpointMeta, DatasetRecord, RunRecord } from '../../src/ckpt/store';
+import type { CheckpointKind, CheckpointMeta, DatasetRecord, RunRecord } from '../../src/store';
 import { openBrowser, startServer, type BrowserSession } from './harness';
 import type { StoreTestApi } from './store-page';
 
@@ -33,7 +33,7 @@ const at = (s: number) => new Date(t0 + s * 1000).toISOString();
 const ck = (id: string, runId: string, kind: CheckpointKind, step: number): CheckpointMeta => ({ id, runId, kind, step, epoch: Math.floor(step / 10), createdAt: at(step), bytes: 0 });
 const run = (id: string, updated: number, extra: Partial<RunRecord> = {}): RunRecord => ({
   id, name: `run ${id}`, createdAt: at(0), updatedAt: at(updated), status: 'running', datasetHash: 'h1', datasetSummary: 'csv 150 rows',
-  family: 'mlp', step: 7, epoch: 1, totalSteps: 100, best: { step: 5, epoch: 0, valLoss: 0.25, valAccuracy: 0.9 }, config: { lr: 0.001, hidden: [16, 8], nested: { a: null } }, ...extra,
+  family: 'mlp', step: 7, epoch: 1, totalSteps: 100, best: { step: 5, epoch: 0, valLoss: 0.25, valAccuracy: 0.9 }, config: { lr: 0.001, hidden: [16, 8], nested: { a: null } } as unknown as RunRecord['config'], ...extra,
 });
 const ds = (hash: string, added: number): DatasetRecord => ({ hash, name: `ds ${hash}`, kind: 'csv', summary: '3 rows', bytes: 0, addedAt: at(added) });
 

@@ -1,7 +1,7 @@
-// The store's checksum (src/ckpt/xxh32.ts) against xxHash32's published test values, and the
+// The store's checksum (src/store/xxh32.ts) against xxHash32's published test values, and the
 // properties the store relies on: every byte counts, any alignment gives the same answer.
 import { describe, expect, it } from 'vitest';
-import { checksumOf, xxh32 } from '../../src/ckpt/xxh32';
+import { checksumOf, xxh32 } from '../../src/store/xxh32';
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -3,7 +3,7 @@
 // calls this, and deletes what it returns in the same transaction.
 
 import type { CheckpointKind } from '../engine/state';
-import { StoreError } from './store-tx';
+import { StoreError } from './tx';
 
 export interface Retention {
   /** periodic checkpoints kept per run (the most recently saved); default 3. */

@@ -1,24 +1,24 @@
 // The IndexedDB store: runs, checkpoints (metadata + .ckpt bytes) and datasets, on idb-keyval.
 // Layout, the atomic write protocol, retention and failure behaviour: docs/storage.md.
-// This module is the public API; checkpoints live here, runs and datasets in store-records.ts.
+// This module is the public API; checkpoints live here, runs and datasets in records.ts.
 //
 // Runs in a Web Worker and on a page (no DOM APIs). Every function takes an optional store
 // handle last; without it, the default database 'tabtrain' is used.
 
 import { get } from 'idb-keyval';
-import { all, desc, invalid, isId, isNat, KINDS, key, publicMeta, storable, use, type CheckpointMeta, type SaveResult, type Store, type StoredMeta } from './store-db';
-import { keepPeriodicOf, planRetention, type Retention } from './store-retention';
-import { readTx, StoreError, writeTx, type Tx } from './store-tx';
-import { bodyToFile, integrityOf, makeBody, readBody } from './body';
-import { CkptError } from './errors';
-import { decodeCkpt } from './format';
-import type { CkptContents } from './types';
+import { all, desc, invalid, isId, isNat, KINDS, key, publicMeta, storable, use, type CheckpointMeta, type SaveResult, type Store, type StoredMeta } from './db';
+import { keepPeriodicOf, planRetention, type Retention } from './retention';
+import { readTx, StoreError, writeTx, type Tx } from './tx';
+import { bodyToFile, integrityOf, makeBody, readBody } from '../ckpt/body';
+import { CkptError } from '../ckpt/errors';
+import { decodeCkpt } from '../ckpt/format';
+import type { CkptContents } from '../ckpt/types';
 import { checksumOf } from './xxh32';
 
-export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunRecord, type RunStatus, type SaveResult, type Store } from './store-db';
-export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './store-records';
-export { StoreError, StoreFullError, storageEstimate, type Estimate, type StoreErrorCode } from './store-tx';
-export { DEFAULT_KEEP_PERIODIC, type Retention } from './store-retention';
+export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunRecord, type RunStatus, type SaveResult, type Store } from './db';
+export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './records';
+export { StoreError, StoreFullError, storageEstimate, type Estimate, type StoreErrorCode } from './tx';
+export { DEFAULT_KEEP_PERIODIC, type Retention } from './retention';
 export type { CheckpointKind } from '../engine/state';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-// Runs and datasets in the IndexedDB store (docs/storage.md). Import from src/ckpt/store.ts.
+// Runs and datasets in the IndexedDB store (docs/storage.md). Import from src/store/index.ts.
 
 import { get } from 'idb-keyval';
 import type { DataFile } from '../engine/data/types';
-import { all, desc, invalid, isId, isNat, key, RUN_STATUSES, storable, use, type DatasetRecord, type RunRecord, type Store, type StoredMeta } from './store-db';
-import { readTx, StoreError, writeTx } from './store-tx';
+import { all, desc, invalid, isId, isNat, key, RUN_STATUSES, storable, use, type DatasetRecord, type RunRecord, type Store, type StoredMeta } from './db';
+import { readTx, StoreError, writeTx } from './tx';
 
 // ---------------------------------------------------------------------------------------------
 // Runs

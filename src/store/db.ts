@@ -1,5 +1,5 @@
 // Shared internals of the IndexedDB store (docs/storage.md): record types, the key layout, opening
-// the database, and input checks. The public API is src/ckpt/store.ts; import from there.
+// the database, and input checks. The public API is src/store/index.ts; import from there.
 //
 // One database, ONE object store ('kv'), typed array keys (['run', id], ['ckpt', id],
 // ['blob', id], ['dataset', hash], ['files', hash], ['seq']). One object store because
@@ -8,8 +8,9 @@
 // a run and its checkpoints) is ONE transaction, atomic by IndexedDB's own guarantee.
 
 import { createStore, get, type UseStore } from 'idb-keyval';
+import type { RunConfig } from '../engine/config';
 import type { CheckpointKind, MetricPoint } from '../engine/state';
-import { StoreError } from './store-tx';
+import { StoreError } from './tx';
 
 export type RunStatus = 'running' | 'paused' | 'interrupted' | 'finished' | 'failed' | 'diverged';
 
@@ -28,7 +29,7 @@ export interface RunRecord {
   best: MetricPoint | null;
   lastError?: string;
   parent?: { runId: string; checkpointId: string };
-  config: unknown;
+  config: RunConfig;
   /** the checkpoint settings the run was started with (the worker's CheckpointSettings). */
   checkpoints?: { everySteps: number; everySeconds: number; keepPeriodic: number; periodicEvery: number };
 }
