@@ -2,6 +2,9 @@
 // one-line message naming the option instead of a stack trace from deep in the engine.
 import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../engine/config';
+import { LIMITS } from '../engine/defaults';
+import { formatField, parseField } from '../engine/fields';
+import { allFields, FAMILY_NAMES, familyDef } from '../engine/models';
 import type { ParseOptions } from '../engine/data/types';
 
 export class UsageError extends Error {
@@ -29,12 +32,6 @@ const TRAIN_OPTIONS = {
   freeze: { type: 'string', multiple: true },
   'val-fraction': { type: 'string' },
   'clip-norm': { type: 'string' },
-  hidden: { type: 'string' },
-  filters: { type: 'string' },
-  'context-length': { type: 'string' },
-  'd-model': { type: 'string' },
-  heads: { type: 'string' },
-  layers: { type: 'string' },
   dropout: { type: 'string' },
   'log-every': { type: 'string' },
   'eval-every': { type: 'string' },
@@ -48,39 +45,48 @@ const TRAIN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export type Flags = Partial<Record<keyof typeof TRAIN_OPTIONS, string | string[] | boolean>>;
+/** The model families' settings (`--hidden`, `--context-length`, ...), generated from the registry. */
+const MODEL_OPTIONS = Object.fromEntries(allFields().map((f) => [f.flag, { type: 'string' as const }]));
+
+type FlagName = keyof typeof TRAIN_OPTIONS | string;
+export type Flags = Partial<Record<FlagName, string | string[] | boolean>>;
 
 export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: TRAIN_OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: argv, options: { ...TRAIN_OPTIONS, ...MODEL_OPTIONS }, allowPositionals: true, strict: true });
     return { positionals, flags: values as Flags };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
 }
 
-function num(flags: Flags, name: keyof typeof TRAIN_OPTIONS, kind: 'int' | 'posint' | 'float' | 'fraction'): number | undefined {
+function num(flags: Flags, name: FlagName, kind: 'int' | 'posint' | 'float' | 'fraction' | 'valFraction'): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
   const v = Number(raw);
   const ok =
-    kind === 'int' ? Number.isInteger(v) && v >= 0 : kind === 'posint' ? Number.isInteger(v) && v > 0 : kind === 'fraction' ? v >= 0 && v < 1 : Number.isFinite(v);
+    kind === 'int' ? Number.isInteger(v) && v >= 0 : kind === 'posint' ? Number.isInteger(v) && v > 0 : kind === 'fraction' ? v >= 0 && v < 1 : kind === 'valFraction' ? v >= 0 && v <= LIMITS.maxValFraction : Number.isFinite(v);
   if (String(raw).trim() === '' || !ok) {
-    const want = { int: 'a non-negative integer', posint: 'a positive integer', float: 'a number', fraction: 'a number in [0, 1)' }[kind];
+    const want = { int: 'a non-negative integer', posint: 'a positive integer', float: 'a number', fraction: 'a number in [0, 1)', valFraction: `a number in [0, ${LIMITS.maxValFraction}]` }[kind];
     throw new UsageError(`--${name}: expected ${want}, got '${String(raw)}'`);
   }
   return v;
 }
 
-function list(flags: Flags, name: 'hidden' | 'filters'): number[] | undefined {
-  const raw = flags[name];
-  if (raw === undefined) return undefined;
-  const parts = String(raw).split(',').map((s) => Number(s.trim()));
-  if (!parts.length || parts.some((v) => !Number.isInteger(v) || v <= 0)) throw new UsageError(`--${name}: expected comma-separated positive integers, got '${String(raw)}'`);
-  return parts;
+/** The model settings given as flags, parsed by their registry descriptions. */
+function modelSettings(flags: Flags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of allFields()) {
+    const raw = flags[f.flag];
+    if (raw === undefined) continue;
+    const r = parseField(f, String(raw));
+    if ('error' in r) throw new UsageError(`--${f.flag}: ${r.error}`);
+    out[f.key] = r.value;
+  }
+  return out;
 }
 
-function oneOf<T extends string>(flags: Flags, name: keyof typeof TRAIN_OPTIONS, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(flags: Flags, name: FlagName, allowed: readonly T[]): T | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
   if (!allowed.includes(raw as T)) throw new UsageError(`--${name}: expected one of ${allowed.join(', ')}, got '${String(raw)}'`);
@@ -93,7 +99,7 @@ export function stepsOrEpochs(flags: Flags): { steps?: number; epochs?: number }
 
 export function trainOverrides(flags: Flags): ConfigOverrides {
   const o: ConfigOverrides = {
-    family: oneOf(flags, 'model', ['mlp', 'cnn', 'charlm'] as const),
+    family: oneOf(flags, 'model', FAMILY_NAMES),
     optimizer: oneOf(flags, 'optimizer', ['adamw', 'sgd'] as const),
     schedule: oneOf(flags, 'schedule', ['constant', 'cosine', 'step'] as const),
     lr: num(flags, 'lr', 'float'),
@@ -101,19 +107,14 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
     momentum: num(flags, 'momentum', 'fraction'),
     batchSize: num(flags, 'batch-size', 'posint'),
     seed: num(flags, 'seed', 'int'),
-    valFraction: num(flags, 'val-fraction', 'fraction'),
+    valFraction: num(flags, 'val-fraction', 'valFraction'),
     clipNorm: num(flags, 'clip-norm', 'float'),
     warmupSteps: num(flags, 'warmup-steps', 'int'),
     scheduleSteps: num(flags, 'schedule-steps', 'posint'),
     logEvery: num(flags, 'log-every', 'posint'),
     evalEvery: num(flags, 'eval-every', 'posint'),
     dropout: num(flags, 'dropout', 'fraction'),
-    hidden: list(flags, 'hidden'),
-    filters: list(flags, 'filters'),
-    contextLength: num(flags, 'context-length', 'posint'),
-    dModel: num(flags, 'd-model', 'posint'),
-    numHeads: num(flags, 'heads', 'posint'),
-    numLayers: num(flags, 'layers', 'posint'),
+    ...modelSettings(flags),
     freeze: flags.freeze as string[] | undefined,
     ...stepsOrEpochs(flags),
   };
@@ -141,8 +142,17 @@ export function requireString(flags: Flags, name: 'data' | 'out'): string {
   return v;
 }
 
+/** Per family: its settings as flags with their defaults (from the registry). */
+function modelHelp(): string {
+  return FAMILY_NAMES.map((name) => {
+    const d = familyDef(name);
+    const flags = d.fields.map((f) => `--${f.flag} ${formatField(d.defaults[f.key]).replace(/ /g, '')}`);
+    return `  ${name.padEnd(7)} ${d.label}: ${flags.join(' ')}`;
+  }).join('\n');
+}
+
 export const USAGE = `usage:
-  tabtrain train --data FILE [--model mlp|cnn|charlm] [--label COL] [--steps N | --epochs E]
+  tabtrain train --data FILE [--model ${FAMILY_NAMES.join('|')}] [--label COL] [--steps N | --epochs E]
                  [--batch-size B] [--lr X] [--optimizer adamw|sgd] [--seed S]
                  [--checkpoint-every K] [--schedule constant|cosine|step] [--freeze PATTERN]...
                  --out FILE.ckpt
@@ -152,6 +162,7 @@ export const USAGE = `usage:
   tabtrain inspect FILE.ckpt [--json]
 
 --steps/--epochs on resume are totals to reach (--epochs 15 on a run at epoch 10 trains 11-15).
+Models and their settings (defaults shown):
+${modelHelp()}
 More options: --task, --val-fraction, --clip-norm, --weight-decay, --momentum, --warmup-steps,
---schedule-steps, --hidden 64,64, --filters 8,16, --context-length, --d-model, --heads, --layers,
---dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.`;
+--schedule-steps, --dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.`;

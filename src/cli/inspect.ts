@@ -1,10 +1,10 @@
 import type { CkptTensor } from '../ckpt/types';
-import type { TrainState } from '../engine/state';
+import type { StateMeta } from '../engine/state';
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || v === null ? '-' : Number(v).toFixed(digits));
 
 /** A human summary of a checkpoint: architecture, position, metrics, lineage; no training. */
-export function describeCheckpoint(path: string, s: TrainState, tensors: CkptTensor[]): string {
+export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTensor[]): string {
   const model = tensors.filter((t) => t.name.startsWith('model.'));
   const params = model.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
   const { model: spec, ...cfg } = s.config;

@@ -2,7 +2,9 @@
 // re-applies it (frozen parameters included); on resume the architecture always comes from the
 // checkpoint and only the training length, LR and batch size may be changed on purpose.
 import type { Dataset, ParseOptions, TaskKind } from './data/types';
-import { validateSpec, type ModelFamily, type ModelSpec } from './models';
+import { RUN_DEFAULTS, LIMITS } from './defaults';
+import type { FieldValue } from './fields';
+import { familiesFor, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { validateOptimizer, type OptimizerConfig } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
 
@@ -35,8 +37,13 @@ export interface RunConfig {
   data: Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'>;
 }
 
-/** What a person may set; everything else gets a default suited to the dataset. */
+/**
+ * What a person may set; everything else gets a default suited to the dataset. Flat: the model
+ * families' settings (`hidden`, `contextLength`, ...) and the optimizers' sit beside the common
+ * ones under the keys their registry entries' `fields` name (models/*.ts, optim).
+ */
 export interface ConfigOverrides {
+  [setting: string]: FieldValue | string | string[] | undefined;
   family?: ModelFamily;
   optimizer?: 'adamw' | 'sgd';
   lr?: number;
@@ -55,44 +62,11 @@ export interface ConfigOverrides {
   steps?: number;
   epochs?: number;
   dropout?: number;
-  hidden?: number[];
-  contextLength?: number;
-  dModel?: number;
-  numHeads?: number;
-  numLayers?: number;
-  filters?: number[];
 }
 
+/** The default family for a dataset: the first one registered for its kind of data. */
 export function defaultFamily(ds: Dataset): ModelFamily {
-  return ds.kind === 'tabular' ? 'mlp' : ds.kind === 'image' ? 'cnn' : 'charlm';
-}
-
-/** The model for this dataset: sizes the data dictates (inputs, outputs, vocab) from `ds`, the rest from `o`. */
-export function specFor(ds: Dataset, family: ModelFamily, o: ConfigOverrides = {}, base?: ModelSpec): ModelSpec {
-  const dropout = o.dropout ?? base?.dropout ?? 0;
-  if (family === 'mlp') {
-    if (ds.kind !== 'tabular') throw new Error(`the mlp model needs a CSV dataset, not ${ds.kind}`);
-    const hidden = o.hidden ?? (base?.family === 'mlp' ? base.hidden : [64, 64]);
-    const outputSize = ds.task === 'classification' ? ds.classes.length : 1;
-    return { family, inputSize: ds.numFeatures, hidden, outputSize, dropout };
-  }
-  if (family === 'cnn') {
-    if (ds.kind !== 'image') throw new Error(`the cnn model needs an image dataset, not ${ds.kind}`);
-    const filters = o.filters ?? (base?.family === 'cnn' ? base.filters : [8, 16]);
-    const hidden = o.hidden?.[0] ?? (base?.family === 'cnn' ? base.hidden : 32);
-    return { family, height: ds.height, width: ds.width, channels: ds.channels, filters, hidden, outputSize: ds.classes.length, dropout };
-  }
-  if (ds.kind !== 'text') throw new Error(`the charlm model needs a text dataset, not ${ds.kind}`);
-  const b = base?.family === 'charlm' ? base : undefined;
-  return {
-    family,
-    vocabSize: ds.vocab.length,
-    contextLength: o.contextLength ?? b?.contextLength ?? 32,
-    dModel: o.dModel ?? b?.dModel ?? 32,
-    numHeads: o.numHeads ?? b?.numHeads ?? 2,
-    numLayers: o.numLayers ?? b?.numLayers ?? 1,
-    dropout,
-  };
+  return familiesFor(ds.kind)[0];
 }
 
 export function taskOf(ds: Dataset): Task {
@@ -107,14 +81,15 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
     o.optimizer === 'sgd'
       ? { kind: 'sgd', lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0 }
       : { kind: 'adamw', lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0.01 };
-  const batchSize = o.batchSize ?? (ds.kind === 'text' ? 16 : 32);
-  const target: Target = o.steps !== undefined || o.epochs !== undefined ? { steps: o.steps, epochs: o.epochs } : { epochs: 10 };
+  const batchSize = o.batchSize ?? (ds.kind === 'text' ? RUN_DEFAULTS.batchSize.text : RUN_DEFAULTS.batchSize.other);
+  const target: Target = o.steps !== undefined || o.epochs !== undefined ? { steps: o.steps, epochs: o.epochs } : { epochs: RUN_DEFAULTS.epochs };
   const kind = o.schedule ?? 'constant';
+  const sd = RUN_DEFAULTS.schedule;
   const schedule: ScheduleConfig =
     kind === 'cosine'
-      ? { kind, warmupSteps: o.warmupSteps ?? 0, totalSteps: o.scheduleSteps ?? o.steps ?? 1000, minFactor: 0.1 }
+      ? { kind, warmupSteps: o.warmupSteps ?? 0, totalSteps: o.scheduleSteps ?? o.steps ?? sd.cosineSteps, minFactor: sd.minFactor }
       : kind === 'step'
-        ? { kind, stepSize: o.scheduleSteps ?? 100, gamma: 0.5 }
+        ? { kind, stepSize: o.scheduleSteps ?? sd.stepSize, gamma: sd.gamma }
         : { kind: 'constant' };
   const cfg: RunConfig = {
     model,
@@ -122,12 +97,12 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
     optimizer,
     schedule,
     batchSize,
-    seed: o.seed ?? 1,
-    valFraction: o.valFraction ?? 0.1,
-    clipNorm: o.clipNorm ?? 1,
+    seed: o.seed ?? RUN_DEFAULTS.seed,
+    valFraction: o.valFraction ?? RUN_DEFAULTS.valFraction,
+    clipNorm: o.clipNorm ?? RUN_DEFAULTS.clipNorm,
     freeze: o.freeze ?? [],
-    logEvery: o.logEvery ?? 10,
-    evalEvery: o.evalEvery ?? 50,
+    logEvery: o.logEvery ?? RUN_DEFAULTS.logEvery,
+    evalEvery: o.evalEvery ?? RUN_DEFAULTS.evalEvery,
     target,
     data,
   };
@@ -148,9 +123,9 @@ export function validateConfig(c: RunConfig): string | null {
   const schErr = validateSchedule(c.schedule);
   if (schErr) return schErr;
   if (!['classification', 'regression', 'lm'].includes(c.task)) return `unknown task ${c.task}`;
-  if (!posInt(c.batchSize) || c.batchSize > 65536) return `batch size must be a positive integer, got ${c.batchSize}`;
-  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) return `seed must be an integer in [0, 2^32), got ${c.seed}`;
-  if (!(c.valFraction >= 0 && c.valFraction < 1)) return `validation fraction must be in [0, 1), got ${c.valFraction}`;
+  if (!posInt(c.batchSize) || c.batchSize > LIMITS.batchSize) return `batch size must be a positive integer, got ${c.batchSize}`;
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > LIMITS.maxSeed) return `seed must be an integer in [0, 2^32), got ${c.seed}`;
+  if (!(c.valFraction >= 0 && c.valFraction <= LIMITS.maxValFraction)) return `validation fraction must be in [0, ${LIMITS.maxValFraction}], got ${c.valFraction}`;
   if (!(c.clipNorm >= 0)) return 'clipNorm must be >= 0';
   if (!Array.isArray(c.freeze) || !c.freeze.every((p) => typeof p === 'string')) return 'freeze must be a list of name patterns';
   if (!posInt(c.logEvery) || !posInt(c.evalEvery)) return 'logEvery and evalEvery must be positive integers';
@@ -160,3 +135,4 @@ export function validateConfig(c: RunConfig): string | null {
   if (t.epochs !== undefined && !posInt(t.epochs)) return `epochs must be a positive integer, got ${t.epochs}`;
   return null;
 }
+export { specFor } from './models';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DeviceData } from './device-data';
+import { positionsOf } from './models';
 import type { Trainer } from './trainer';
 
 /** Validation uses at most this many samples, always the same ones, so evaluation stays cheap. */
@@ -20,7 +21,7 @@ export async function evaluate(t: Trainer, valIds: Int32Array, data: DeviceData)
     const chunk = ids.subarray(i, Math.min(ids.length, i + B));
     const [l, c] = tf.tidy(() => {
       const { x, y } = data.batch(chunk);
-      const logits = t.model.forward(Object.fromEntries(t.vars), x, { training: false, dropoutSeed: 0 });
+      const logits = t.model.forward(t.modelTensors, x, { training: false, dropoutSeed: 0 });
       let loss: tf.Tensor;
       let right: tf.Tensor = tf.scalar(0);
       if (!classify) {
@@ -32,8 +33,8 @@ export async function evaluate(t: Trainer, valIds: Int32Array, data: DeviceData)
       }
       return [tf.add(lossSum, loss) as tf.Scalar, tf.add(correct, right) as tf.Scalar];
     });
-    // counted on the CPU: for text each sample is contextLength predictions
-    count += t.config.model.family === 'charlm' ? chunk.length * t.config.model.contextLength : chunk.length;
+    // counted on the CPU: a sequence model makes `positions` predictions per sample
+    count += chunk.length * positionsOf(t.config.model);
     lossSum.dispose();
     correct.dispose();
     lossSum = l;

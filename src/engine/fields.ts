@@ -23,6 +23,8 @@ export interface FieldDesc {
   maxExclusive?: boolean;
   /** the lower bound itself is not allowed (a learning rate > 0). */
   minExclusive?: boolean;
+  /** `ints` only: at most this many items. */
+  maxItems?: number;
 }
 
 function range(f: FieldDesc): string {
@@ -39,13 +41,13 @@ function inRange(f: FieldDesc, v: number): boolean {
 
 /** What a valid value looks like, for messages: "an integer in [1, 1048576]". */
 export function describeField(f: FieldDesc): string {
-  const what = f.kind === 'int' ? 'an integer' : f.kind === 'float' ? 'a number' : 'comma-separated integers';
+  const what = f.kind === 'int' ? 'an integer' : f.kind === 'float' ? 'a number' : f.maxItems === 1 ? 'one integer' : 'comma-separated integers';
   return `${what} in ${range(f)}`;
 }
 
 /** Null when `v` is a valid value of `f`, else a message naming the setting. */
 export function checkField(f: FieldDesc, v: unknown): string | null {
-  const ok = f.kind === 'ints' ? Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && inRange(f, x)) : typeof v === 'number' && inRange(f, v);
+  const ok = f.kind === 'ints' ? Array.isArray(v) && v.length > 0 && v.length <= (f.maxItems ?? Infinity) && v.every((x) => typeof x === 'number' && inRange(f, x)) : typeof v === 'number' && inRange(f, v);
   return ok ? null : `${f.label}: expected ${describeField(f)}, got ${JSON.stringify(v)}`;
 }
 

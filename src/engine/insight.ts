@@ -2,6 +2,7 @@
 // character models. Neither touches the training RNG or parameters, so they never change a run.
 import * as tf from '@tensorflow/tfjs';
 import { MAX_EVAL_SAMPLES } from './evaluate';
+import { positionsOf } from './models';
 import { Rng } from './rng';
 import type { Trainer } from './trainer';
 
@@ -11,7 +12,7 @@ export async function confusionMatrix(t: Trainer): Promise<number[][] | null> {
   const ids = t.valIds.subarray(0, Math.min(t.valIds.length, MAX_EVAL_SAMPLES));
   const { truth, pred } = tf.tidy(() => {
     const { x, y } = t.data.batch(ids);
-    const logits = t.model.forward(Object.fromEntries(t.vars), x, { training: false, dropoutSeed: 0 });
+    const logits = t.model.forward(t.modelTensors, x, { training: false, dropoutSeed: 0 });
     return { truth: tf.cast(y, 'int32'), pred: tf.argMax(logits, 1) };
   });
   const [ty, py] = await Promise.all([truth.data(), pred.data()]); // a sync point, at eval steps only
@@ -27,8 +28,8 @@ export async function confusionMatrix(t: Trainer): Promise<number[][] | null> {
  * seeded RNG. Each character is one forward pass and one small readback.
  */
 export async function generateText(t: Trainer, length = 80, seed = 1, temperature = 0.8): Promise<string | null> {
-  if (t.dataset.kind !== 'text' || t.config.model.family !== 'charlm') return null;
-  const T = t.config.model.contextLength;
+  if (t.dataset.kind !== 'text') return null;
+  const T = positionsOf(t.config.model);
   const vocab = t.dataset.vocab;
   const ctx = Array.from(t.dataset.ids.subarray(0, T));
   const rng = Rng.fromSeed(seed);
@@ -36,7 +37,7 @@ export async function generateText(t: Trainer, length = 80, seed = 1, temperatur
   for (let n = 0; n < length; n++) {
     const logits = tf.tidy(() => {
       const x = tf.tensor2d(ctx.slice(-T), [1, T], 'int32');
-      const all = t.model.forward(Object.fromEntries(t.vars), x, { training: false, dropoutSeed: 0 });
+      const all = t.model.forward(t.modelTensors, x, { training: false, dropoutSeed: 0 });
       return tf.div(tf.slice(all, [T - 1, 0], [1, vocab.length]), temperature).squeeze();
     });
     const l = (await logits.data()) as Float32Array;

@@ -4,7 +4,7 @@ import { compareFingerprints } from '../ckpt/compat';
 import type { CkptContents } from '../ckpt/types';
 import { makeConfig, type ConfigOverrides, type RunConfig, type Target } from './config';
 import type { Dataset } from './data/types';
-import { validateState, type CheckpointKind, type TrainState } from './state';
+import { validateState, type CheckpointKind, type StateMeta } from './state';
 import { Trainer, type Progress } from './trainer';
 
 /** What a person may change when resuming; everything else comes from the checkpoint. */
@@ -59,7 +59,7 @@ export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverride
 /** A new run that takes only the weights from `ckpt`; the model keeps the checkpoint's architecture,
  *  resized where the data demands (new classes, bigger vocabulary). */
 export function freshSession(ckpt: CkptContents, ds: Dataset, o: ConfigOverrides, data: RunConfig['data'] = {}, device?: string): Trainer {
-  const state: TrainState = validateState(ckpt.state);
+  const state: StateMeta = validateState(ckpt.state);
   const config = makeConfig(ds, { family: state.config.model.family, ...o }, data, state.config.model);
   return Trainer.create({ config, dataset: ds, freshFrom: ckpt, device });
 }

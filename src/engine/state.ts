@@ -1,11 +1,14 @@
-// The JSON training state stored in every checkpoint's `state` metadata (docs/engine.md).
-// Everything that is not a tensor: config, position, optimizer scalars, RNG, metrics, lineage.
+// The training state as one value (TrainState), its two halves in a checkpoint (tensors, and
+// the JSON `state` metadata: StateMeta), one pair of functions between the value and a .ckpt's
+// contents, and one validator for everything that comes out of a file. docs/engine.md "State".
+import type { CkptContents, CkptTensor } from '../ckpt/types';
 import { validateConfig, type RunConfig } from './config';
 import type { CursorState } from './cursor';
 import type { Fingerprint } from './data/types';
 import type { RngState } from './rng';
 
 export type CheckpointKind = 'latest' | 'best' | 'periodic' | 'final';
+export const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['latest', 'best', 'periodic', 'final'];
 
 export interface MetricPoint {
   step: number;
@@ -17,6 +20,13 @@ export interface MetricPoint {
   valAccuracy?: number;
 }
 
+export interface Metrics {
+  /** logged points, oldest first; thinned evenly past MAX_HISTORY (see recordPoint). */
+  history: MetricPoint[];
+  /** the point with the lowest validation loss so far. */
+  best: MetricPoint | null;
+}
+
 export interface Lineage {
   runId: string;
   /** how this run began: from scratch, or fresh from another checkpoint's weights. */
@@ -26,16 +36,45 @@ export interface Lineage {
   resumedAt: number[];
 }
 
-export interface TrainState {
+export interface DatasetInfo {
+  fingerprint: Fingerprint;
+  numTrain: number;
+  numVal: number;
+}
+
+/**
+ * Everything a run is at one step: what it learned (params, buffers), how it learns (optimizer
+ * slots and update count, the schedule's position), where it is (step, data cursor, RNG), what
+ * it saw (metrics) and where it came from (config, lineage, dataset). A checkpoint is exactly
+ * this value plus a few record facts (CkptInfo). `T` is a HostTensor when the value
+ * comes from or goes to a file, and a device variable inside the Trainer.
+ */
+/** A tensor on the host: what a file holds. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface TrainState<T = HostTensor> {
   config: RunConfig;
+  /** trainable tensors by parameter name (`model.<name>` in a file). */
+  params: Map<string, T>;
+  /** non-trainable tensors by name (`model.<name>` too: batch-norm running statistics). */
+  buffers: Map<string, T>;
+  /** slots by `<param>.<slot>` (`optim.<param>.<slot>` in a file); `updates` counts applied updates. */
+  optimizer: { kind: string; updates: number; slots: Map<string, T> };
   step: number;
   cursor: CursorState;
-  optimizer: { kind: string; updates: number };
+  rng: RngState;
+  /** the LR of the next update (the schedule is a pure function of config and step; stored for people). */
   schedule: { lr: number };
-  rng: { algorithm: 'xoshiro128**'; state: RngState };
-  metrics: { history: MetricPoint[]; best: MetricPoint | null };
-  dataset: { fingerprint: Fingerprint; numTrain: number; numVal: number };
+  metrics: Metrics;
   lineage: Lineage;
+  dataset: DatasetInfo;
+}
+
+/** What a checkpoint records about itself, beside the training state. */
+export interface CkptInfo {
   kind: CheckpointKind;
   backend: string;
   device?: string;
@@ -43,15 +82,110 @@ export interface TrainState {
   createdAt: string;
 }
 
+/** The JSON `state` metadata of a checkpoint: the non-tensor half of TrainState plus CkptInfo. The layout is the file format's (docs/ckpt-format.md). */
+export interface StateMeta extends CkptInfo {
+  config: RunConfig;
+  step: number;
+  cursor: CursorState;
+  optimizer: { kind: string; updates: number };
+  schedule: { lr: number };
+  rng: { algorithm: 'xoshiro128**'; state: RngState };
+  metrics: Metrics;
+  dataset: DatasetInfo;
+  lineage: Lineage;
+}
+
+/** Metric points kept in a run (and so in every checkpoint): past this the history is thinned, so checkpoints stop growing with run length. */
+export const MAX_HISTORY = 1000;
+
+/**
+ * Appends a point; when the history grows past MAX_HISTORY, keeps every other point (the
+ * oldest first), so the kept points stay evenly spread over the run. It changes the history
+ * in place at the same steps in a resumed run as in an uninterrupted one, so both stay equal.
+ */
+export function recordPoint(history: MetricPoint[], point: MetricPoint, max = MAX_HISTORY): void {
+  history.push(point);
+  if (history.length <= max) return;
+  let w = 0;
+  for (let r = 0; r < history.length; r += 2) history[w++] = history[r];
+  history.length = w;
+}
+
+/** The checkpoint contents of a state: tensors in a fixed order (model by name, then optim by name), JSON for the rest. */
+export function toCkpt(s: TrainState, info: CkptInfo): CkptContents {
+  const tensors: CkptTensor[] = [];
+  const model = new Map([...s.params, ...s.buffers]);
+  for (const name of [...model.keys()].sort()) tensors.push(host(`model.${name}`, model.get(name)!));
+  for (const key of [...s.optimizer.slots.keys()].sort()) tensors.push(host(`optim.${key}`, s.optimizer.slots.get(key)!));
+  const meta: StateMeta = {
+    config: s.config,
+    step: s.step,
+    cursor: s.cursor,
+    optimizer: { kind: s.optimizer.kind, updates: s.optimizer.updates },
+    schedule: s.schedule,
+    rng: { algorithm: 'xoshiro128**', state: s.rng },
+    metrics: s.metrics,
+    dataset: s.dataset,
+    lineage: s.lineage,
+    ...info,
+  };
+  return { state: meta as unknown as Record<string, unknown>, tensors };
+}
+
+function host(name: string, t: HostTensor): CkptTensor {
+  return { name, dtype: 'F32', shape: t.shape.slice(), data: t.data };
+}
+
+/**
+ * The state in a checkpoint's contents, checked. Tensors are split by prefix: `model.*` into
+ * params and buffers by the config's family (a name the family does not have stays a param, so
+ * the caller's compatibility check names it), `optim.*` into slots. The data arrays are the
+ * contents' own (no copy).
+ */
+export function fromCkpt(c: CkptContents, bufferNames: ReadonlySet<string> = new Set()): { state: TrainState; info: CkptInfo } {
+  const m = validateState(c.state);
+  const params = new Map<string, HostTensor>();
+  const buffers = new Map<string, HostTensor>();
+  const slots = new Map<string, HostTensor>();
+  for (const t of c.tensors) {
+    if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint state: ${t.name} is ${t.dtype}, expected F32`);
+    const data: HostTensor = { shape: t.shape.slice(), data: t.data };
+    if (t.name.startsWith('model.')) {
+      const n = t.name.slice('model.'.length);
+      (bufferNames.has(n) ? buffers : params).set(n, data);
+    } else if (t.name.startsWith('optim.')) slots.set(t.name.slice('optim.'.length), data);
+  }
+  const state: TrainState = {
+    config: m.config, params, buffers,
+    optimizer: { kind: m.optimizer.kind, updates: m.optimizer.updates, slots },
+    step: m.step, cursor: m.cursor, rng: m.rng.state, schedule: m.schedule, metrics: m.metrics, lineage: m.lineage, dataset: m.dataset,
+  };
+  const { kind, backend, device, appVersion, createdAt } = m;
+  return { state, info: { kind, backend, device, appVersion, createdAt } };
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isU32 = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
 const isNat = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const isOptNum = (v: unknown) => v === undefined || isNum(v);
+const isStr = (v: unknown) => typeof v === 'string';
+
+/** A metric point's problem, or null. Losses may be any finite number; accuracy is a share. */
+function pointError(p: unknown): string | null {
+  if (!isObj(p)) return 'not an object';
+  if (!isNat(p.step) || !isNat(p.epoch)) return 'step and epoch must be non-negative integers';
+  for (const k of ['lr', 'trainLoss', 'valLoss'] as const) if (!isOptNum(p[k])) return `${k} must be a finite number`;
+  if (p.valAccuracy !== undefined && !(isNum(p.valAccuracy) && (p.valAccuracy as number) >= 0 && (p.valAccuracy as number) <= 1)) return 'valAccuracy must be in [0, 1]';
+  return null;
+}
 
 /**
- * Checks a state that came out of a file before the engine trusts it. The format layer has
- * already proved the bytes are what was written; this proves they make sense.
+ * Checks the JSON half of a state that came out of a file before the engine trusts it: every
+ * field, not only the ones resume reads. The format layer has already proved the bytes are what
+ * was written; this proves they make sense.
  */
-export function validateState(s: unknown): TrainState {
+export function validateState(s: unknown): StateMeta {
   const fail = (what: string): never => {
     throw new Error(`checkpoint state: ${what}`);
   };
@@ -71,12 +205,33 @@ export function validateState(s: unknown): TrainState {
   }
   const o = st.optimizer as Record<string, unknown>;
   if (!isObj(o) || !isNat(o.updates) || typeof o.kind !== 'string') fail('optimizer must be {kind, updates}');
+  const sch = st.schedule as Record<string, unknown>;
+  if (!isObj(sch) || !isNum(sch.lr)) fail('schedule must be {lr: a finite number}');
   const m = st.metrics as Record<string, unknown>;
   if (!isObj(m) || !Array.isArray(m.history)) fail('metrics must be {history: [...], best}');
+  (m.history as unknown[]).forEach((p, i) => {
+    const e = pointError(p);
+    if (e) fail(`metrics.history[${i}]: ${e}`);
+  });
+  if (m.best !== null) {
+    const e = pointError(m.best);
+    if (e) fail(`metrics.best: ${e}`);
+  }
   const d = st.dataset as Record<string, unknown>;
-  if (!isObj(d) || !isObj(d.fingerprint) || typeof (d.fingerprint as Record<string, unknown>).sha256 !== 'string') fail('dataset.fingerprint missing');
+  if (!isObj(d) || !isObj(d.fingerprint) || !isStr((d.fingerprint as Record<string, unknown>).sha256)) fail('dataset.fingerprint missing');
+  const fp = d.fingerprint as Record<string, unknown>;
+  if (!isStr(fp.summary) || !isObj(fp.shape)) fail('dataset.fingerprint must be {sha256, summary, shape}');
+  if (!isNat(d.numTrain) || !isNat(d.numVal)) fail('dataset.numTrain and numVal must be non-negative integers');
   const l = st.lineage as Record<string, unknown>;
-  if (!isObj(l) || typeof l.runId !== 'string' || !Array.isArray(l.resumedAt)) fail('lineage must be {runId, origin, resumedAt}');
-  if (!['latest', 'best', 'periodic', 'final'].includes(st.kind as string)) fail(`unknown checkpoint kind ${String(st.kind)}`);
-  return s as unknown as TrainState;
+  if (!isObj(l) || !isStr(l.runId) || !Array.isArray(l.resumedAt)) fail('lineage must be {runId, origin, resumedAt}');
+  if (l.origin !== 'scratch' && l.origin !== 'fresh') fail(`lineage.origin must be "scratch" or "fresh", got ${JSON.stringify(l.origin)}`);
+  if (!(l.resumedAt as unknown[]).every(isNat)) fail('lineage.resumedAt must be a list of steps');
+  if (l.parent !== undefined) {
+    const p = l.parent as Record<string, unknown>;
+    if (!isObj(p) || !isStr(p.runId) || !isNat(p.step) || !isStr(p.fingerprint)) fail('lineage.parent must be {runId, step, fingerprint}');
+  }
+  if (!CHECKPOINT_KINDS.includes(st.kind as CheckpointKind)) fail(`unknown checkpoint kind ${String(st.kind)}`);
+  if (!isStr(st.backend) || !isStr(st.appVersion) || !isStr(st.createdAt)) fail('backend, appVersion and createdAt must be strings');
+  if (st.device !== undefined && !isStr(st.device)) fail('device must be a string');
+  return s as unknown as StateMeta;
 }

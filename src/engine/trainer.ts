@@ -2,19 +2,20 @@
 // restore into a new Trainer that continues bit-identically (same backend, same device).
 import * as tf from '@tensorflow/tfjs';
 import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
-import type { CkptContents, CkptTensor } from '../ckpt/types';
+import type { CkptContents } from '../ckpt/types';
 import { configureDeterminism } from './backend';
 import type { RunConfig, Target } from './config';
 import { Cursor, splitIndices } from './cursor';
 import type { Dataset } from './data/types';
 import { numSamples, uploadDataset, type DeviceData } from './device-data';
 import { applyFreeze } from './freeze';
-import { createModel, type Model, type Params } from './models';
+import { bufferDefs, createModel, modelTensors, paramDefs, positionsOf, type Model, type Params } from './models';
 import { initValues } from './models/layers';
-import { Optimizer, clipByGlobalNorm, slotNames } from './optim';
+import { Optimizer, slotNames } from './optim';
 import { Rng } from './rng';
 import { lrAt } from './schedule';
-import { validateState, type CheckpointKind, type Lineage, type MetricPoint, type TrainState } from './state';
+import { fromCkpt, recordPoint, toCkpt, validateState, type CheckpointKind, type HostTensor, type Lineage, type MetricPoint, type TrainState } from './state';
+import { trainStep } from './step';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
 
@@ -52,16 +53,24 @@ export class DivergedError extends Error {
 
 const newRunId = () => globalThis.crypto.randomUUID();
 
-/** The parameter list of a spec, without keeping the model's device constants around. */
-function paramDefs(spec: RunConfig['model']) {
-  const m = createModel(spec);
-  m.dispose();
-  return m.params;
+/** The initial state of a new run: parameters from the seed, buffers at their init, nothing else yet. */
+function initialTensors(config: RunConfig): { params: Map<string, HostTensor>; buffers: Map<string, HostTensor> } {
+  const params = new Map(paramDefs(config.model).map((d) => [d.name, { shape: d.shape, data: initValues(d, config.seed) }]));
+  const buffers = new Map(
+    bufferDefs(config.model).map((d) => {
+      const data = new Float32Array(d.shape.reduce((a, b) => a * b, 1));
+      return [d.name, { shape: d.shape, data: d.init === 'ones' ? data.fill(1) : data }];
+    }),
+  );
+  return { params, buffers };
 }
 
 export class Trainer {
   readonly model: Model;
+  /** trainable tensors (the state's params) as device variables. */
   readonly vars = new Map<string, tf.Variable>();
+  /** non-trainable tensors (the state's buffers, e.g. batch-norm running statistics). */
+  readonly buffers = new Map<string, tf.Variable>();
   readonly trainable: string[];
   readonly optimizer: Optimizer;
   step = 0;
@@ -78,103 +87,116 @@ export class Trainer {
   readonly trainIds: Int32Array;
   readonly valIds: Int32Array;
   private lastLoss: tf.Scalar | null = null;
-  private varToParam = new Map<string, string>();
 
-  private constructor(readonly config: RunConfig, readonly dataset: Dataset, readonly device: string | undefined, values: Map<string, Float32Array>, lineage: Lineage) {
+  /**
+   * Puts a state on the device. A new run passes only config, params, buffers and lineage
+   * (`rest` undefined): the optimizer starts at zero and the data order from the seed; a resume
+   * passes the whole state.
+   */
+  private constructor(
+    readonly config: RunConfig,
+    readonly dataset: Dataset,
+    readonly device: string | undefined,
+    s: Pick<TrainState, 'params' | 'buffers' | 'lineage'>,
+    rest?: TrainState,
+  ) {
     configureDeterminism();
     // Checks that need no device memory come first, so a bad config allocates nothing.
-    const ctx = config.model.family === 'charlm' ? config.model.contextLength : 1;
-    const split = splitIndices(numSamples(dataset, ctx), config.valFraction, config.seed);
+    const split = splitIndices(numSamples(dataset, positionsOf(config.model)), config.valFraction, config.seed);
     if (config.batchSize > split.train.length) throw new Error(`batch size ${config.batchSize} is larger than the ${split.train.length} training samples`);
     this.trainIds = split.train;
     this.valIds = split.val;
+    const defs = paramDefs(config.model);
+    const names = defs.map((p) => p.name).sort();
+    this.trainable = applyFreeze(names, config.freeze).trainable;
+    const cursor = rest ? Cursor.restore(rest.cursor, this.trainIds.length) : undefined;
     this.model = createModel(config.model);
-    const names = this.model.params.map((p) => p.name).sort();
-    try {
-      this.trainable = applyFreeze(names, config.freeze).trainable;
-    } catch (e) {
-      this.model.dispose();
-      throw e;
-    }
-    for (const p of this.model.params) {
-      // tidy frees the initial tensor; the variable keeps its own reference to the data.
-      const v = tf.tidy(() => tf.variable(tf.tensor(values.get(p.name)!, p.shape, 'float32'), true));
-      this.vars.set(p.name, v);
-      this.varToParam.set(v.name, p.name);
-    }
-    const trainableDefs = this.model.params.filter((p) => this.trainable.includes(p.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    // tidy frees the initial tensor; the variable keeps its own reference to the data.
+    const upload = (t: HostTensor, trainable: boolean) => tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable));
+    for (const p of defs) this.vars.set(p.name, upload(s.params.get(p.name)!, true));
+    for (const b of bufferDefs(config.model)) this.buffers.set(b.name, upload(s.buffers.get(b.name)!, false));
+    const trainableDefs = defs.filter((p) => this.trainable.includes(p.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
     this.optimizer = new Optimizer(config.optimizer, trainableDefs);
-    this.data = uploadDataset(dataset, ctx);
-    this.rng = Rng.fromSeed(config.seed);
-    this.cursor = Cursor.start(this.rng, this.trainIds.length);
-    this.lineage = lineage;
+    this.data = uploadDataset(dataset, positionsOf(config.model));
+    this.lineage = s.lineage;
+    if (rest) {
+      this.optimizer.updates = rest.optimizer.updates;
+      for (const [param, slots] of this.optimizer.slots) {
+        for (const [slot, v] of slots) {
+          const src = rest.optimizer.slots.get(`${param}.${slot}`)!;
+          tf.tidy(() => v.assign(tf.tensor(src.data, src.shape, 'float32')));
+        }
+      }
+      this.step = rest.step;
+      this.rng = new Rng(rest.rng);
+      this.cursor = cursor!;
+      this.history = rest.metrics.history.slice();
+      this.best = rest.metrics.best;
+    } else {
+      this.rng = Rng.fromSeed(config.seed);
+      this.cursor = Cursor.start(this.rng, this.trainIds.length);
+    }
   }
 
   /** A new run: from scratch, or fresh from another checkpoint's weights (fresh optimizer, schedule, data order). */
   static create(init: TrainerInit): Trainer {
     const { config, dataset } = init;
-    const defs = paramDefs(config.model);
-    const values = new Map(defs.map((d) => [d.name, initValues(d, config.seed)]));
+    const { params, buffers } = initialTensors(config);
     const lineage: Lineage = { runId: init.runId ?? newRunId(), origin: 'scratch', resumedAt: [] };
     let report: FreshReport | undefined;
     if (init.freshFrom) {
       const parent = validateState(init.freshFrom.state);
       const byName = new Map(init.freshFrom.tensors.map((t) => [t.name, t]));
       const ckptModel = init.freshFrom.tensors.filter((t) => t.name.startsWith('model.'));
-      const plan = planFreshFromWeights(ckptModel, defs.map((d) => ({ name: `model.${d.name}`, shape: d.shape })));
+      const plan = planFreshFromWeights(ckptModel, modelTensors(config.model));
       report = plan;
-      for (const name of plan.loaded) values.set(name.slice('model.'.length), new Float32Array(byName.get(name)!.data));
+      for (const name of plan.loaded) {
+        const n = name.slice('model.'.length);
+        const into = params.has(n) ? params : buffers;
+        into.set(n, { shape: into.get(n)!.shape, data: new Float32Array(byName.get(name)!.data) });
+      }
       lineage.origin = 'fresh';
       lineage.parent = { runId: parent.lineage.runId, step: parent.step, fingerprint: parent.dataset.fingerprint.sha256 };
     }
-    const t = new Trainer(config, dataset, init.device, values, lineage);
+    const t = new Trainer(config, dataset, init.device, { params, buffers, lineage });
     t.freshReport = report;
     return t;
   }
 
   /**
    * Resume: everything comes from the checkpoint; `config` may only differ from the stored one
-   * in target, LR and batch size (see resumeConfig). Refuses a different architecture.
+   * in target, LR and batch size (see resumeConfig). Refuses a different architecture, another
+   * optimizer, and optimizer state that does not match the trainable parameters.
    */
   static resume(contents: CkptContents, dataset: Dataset, config?: RunConfig, device?: string): Trainer {
-    const state = validateState(contents.state);
-    const cfg = config ?? state.config;
-    const byName = new Map(contents.tensors.map((t) => [t.name, t]));
-    const defs = paramDefs(cfg.model);
+    const cfg = config ?? validateState(contents.state).config;
+    const { state } = fromCkpt(contents, new Set(bufferDefs(cfg.model).map((b) => b.name)));
     const compat = checkResumeCompat(
       contents.tensors.filter((t) => t.name.startsWith('model.')),
-      defs.map((d) => ({ name: `model.${d.name}`, shape: d.shape })),
+      modelTensors(cfg.model),
     );
     if (!compat.ok) throw new Error(`cannot resume: the model does not match the checkpoint: ${compat.problems.join('; ')}`);
-    const values = new Map(defs.map((d) => [d.name, new Float32Array(byName.get(`model.${d.name}`)!.data)]));
-    const t = new Trainer(cfg, dataset, device, values, { ...state.lineage, resumedAt: [...state.lineage.resumedAt, state.step] });
-    try {
-      const fp = compareFingerprints(state.dataset.fingerprint, dataset.fingerprint);
-      if (!fp.same) t.warnings.push(fp.message);
-      if (state.optimizer.kind !== cfg.optimizer.kind) throw new Error(`cannot resume: checkpoint used ${state.optimizer.kind}, config says ${cfg.optimizer.kind}`);
-      const expectedOptim = new Set<string>();
-      for (const [param, slots] of t.optimizer.slots) {
-        for (const [slot, v] of slots) {
-          const name = `optim.${param}.${slot}`;
-          expectedOptim.add(name);
-          const src = byName.get(name);
-          if (!src) throw new Error(`cannot resume: optimizer state ${name} is missing from the checkpoint (were the frozen parameters changed?)`);
-          if (src.shape.join(',') !== v.shape.join(',')) throw new Error(`cannot resume: ${name} has shape [${src.shape}], expected [${v.shape}]`);
-          tf.tidy(() => v.assign(tf.tensor(src.data, src.shape, 'float32')));
-        }
+    if (state.optimizer.kind !== cfg.optimizer.kind) throw new Error(`cannot resume: checkpoint used ${state.optimizer.kind}, config says ${cfg.optimizer.kind}`);
+    // Optimizer slots must be exactly the trainable parameters' (frozen ones have none).
+    const trainable = applyFreeze(paramDefs(cfg.model).map((p) => p.name).sort(), cfg.freeze).trainable;
+    const shapes = new Map(paramDefs(cfg.model).map((p) => [p.name, p.shape]));
+    const expected = new Set<string>();
+    for (const param of trainable) {
+      for (const slot of slotNames(cfg.optimizer)) {
+        const key = `${param}.${slot}`;
+        expected.add(key);
+        const src = state.optimizer.slots.get(key);
+        if (!src) throw new Error(`cannot resume: optimizer state optim.${key} is missing from the checkpoint (were the frozen parameters changed?)`);
+        const want = shapes.get(param)!;
+        if (src.shape.join(',') !== want.join(',')) throw new Error(`cannot resume: optim.${key} has shape [${src.shape}], expected [${want}]`);
       }
-      const extra = contents.tensors.filter((x) => x.name.startsWith('optim.') && !expectedOptim.has(x.name)).map((x) => x.name);
-      if (extra.length) throw new Error(`cannot resume: optimizer state for parameters that are frozen now: ${extra.join(', ')}`);
-      t.optimizer.updates = state.optimizer.updates;
-      t.step = state.step;
-      t.rng = new Rng(state.rng.state);
-      t.cursor = Cursor.restore(state.cursor, t.trainIds.length);
-      t.history = state.metrics.history.slice();
-      t.best = state.metrics.best;
-    } catch (e) {
-      t.dispose();
-      throw e;
     }
+    const extra = [...state.optimizer.slots.keys()].filter((k) => !expected.has(k)).map((k) => `optim.${k}`);
+    if (extra.length) throw new Error(`cannot resume: optimizer state for parameters that are frozen now: ${extra.join(', ')}`);
+    const lineage = { ...state.lineage, resumedAt: [...state.lineage.resumedAt, state.step] };
+    const t = new Trainer(cfg, dataset, device, { params: state.params, buffers: state.buffers, lineage }, state);
+    const fp = compareFingerprints(state.dataset.fingerprint, dataset.fingerprint);
+    if (!fp.same) t.warnings.push(fp.message);
     return t;
   }
 
@@ -192,6 +214,11 @@ export class Trainer {
   }
   get numVal(): number {
     return this.valIds.length;
+  }
+
+  /** Parameters and buffers by name: what the model's forward pass reads. */
+  get modelTensors(): Params {
+    return Object.fromEntries([...this.vars, ...this.buffers]);
   }
 
   /** The step the run stops at: the smaller of the steps and epochs targets. */
@@ -216,7 +243,7 @@ export class Trainer {
     return lrAt(this.config.schedule, this.config.optimizer.lr, this.step);
   }
 
-  /** One optimizer step. Nothing is read back from the device here. */
+  /** One optimizer step (see step.ts). Nothing is read back from the device here. */
   stepOnce(): void {
     const cfg = this.config;
     const positions = this.cursor.next(cfg.batchSize, this.rng);
@@ -224,26 +251,17 @@ export class Trainer {
     for (let i = 0; i < positions.length; i++) sampleIds[i] = this.trainIds[positions[i]];
     const dropoutSeed = this.rng.nextU32();
     const lr = this.lr();
-    const { x, y } = this.data.batch(sampleIds);
-    const trainableVars = this.trainable.map((n) => this.vars.get(n)!);
-    const { value, grads } = tf.variableGrads(() => this.loss(x, y, true, dropoutSeed), trainableVars);
-    const byParam: Record<string, tf.Tensor> = {};
-    for (const [varName, g] of Object.entries(grads)) byParam[this.varToParam.get(varName)!] = g;
-    const clipped = cfg.clipNorm > 0 ? clipByGlobalNorm(byParam, this.trainable, cfg.clipNorm) : byParam;
-    this.optimizer.apply(this.vars, clipped, lr);
-    tf.dispose([x, y, Object.values(byParam), clipped === byParam ? [] : Object.values(clipped)]);
+    const batch = this.data.batch(sampleIds);
+    const loss = trainStep(
+      { model: this.model, task: cfg.task, clipNorm: cfg.clipNorm, params: this.vars, buffers: this.buffers, trainable: this.trainable, optimizer: this.optimizer },
+      batch,
+      lr,
+      dropoutSeed,
+    );
+    tf.dispose([batch.x, batch.y]);
     this.lastLoss?.dispose();
-    this.lastLoss = value;
+    this.lastLoss = loss;
     this.step += 1;
-  }
-
-  /** Mean loss of a batch (cross-entropy, or MSE for regression). */
-  loss(x: tf.Tensor, y: tf.Tensor, training: boolean, dropoutSeed: number): tf.Scalar {
-    const params: Params = Object.fromEntries(this.vars);
-    const logits = this.model.forward(params, x, { training, dropoutSeed });
-    if (this.config.task === 'regression') return tf.mean(tf.square(tf.sub(tf.reshape(logits, [-1]), y))) as tf.Scalar;
-    const labels = tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, logits.shape[1]);
-    return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1))) as tf.Scalar;
   }
 
   /**
@@ -275,7 +293,7 @@ export class Trainer {
         if (point.valLoss !== undefined && Number.isFinite(point.valLoss) && (this.best === null || point.valLoss < this.best.valLoss!)) this.best = point;
         record = true;
       }
-      if (record) this.history.push(point);
+      if (record) recordPoint(this.history, point);
       opts.onProgress?.({
         step: this.step, epoch: this.epoch, indexInEpoch: this.indexInEpoch, stepsPerEpoch: this.stepsPerEpoch,
         totalSteps: this.totalSteps(target), lr, trainLoss: point.trainLoss, valLoss: point.valLoss, valAccuracy: point.valAccuracy,
@@ -285,23 +303,24 @@ export class Trainer {
     return 'done';
   }
 
-  /** The training state as stored in a checkpoint (captured synchronously). */
-  state(kind: CheckpointKind): TrainState {
+  private info(kind: CheckpointKind) {
+    return { kind, backend: tf.getBackend(), device: this.device, appVersion: APP_VERSION, createdAt: new Date().toISOString() };
+  }
+
+  /** The whole state as a value, with the given host tensors; everything else copied now. */
+  private hostState(params: Map<string, HostTensor>, buffers: Map<string, HostTensor>, slots: Map<string, HostTensor>): TrainState {
     return {
       config: this.config,
+      params,
+      buffers,
+      optimizer: { kind: this.config.optimizer.kind, updates: this.optimizer.updates, slots },
       step: this.step,
       cursor: this.cursor.state,
-      optimizer: { kind: this.config.optimizer.kind, updates: this.optimizer.updates },
+      rng: this.rng.state,
       schedule: { lr: this.lr() },
-      rng: { algorithm: 'xoshiro128**', state: this.rng.state },
       metrics: { history: this.history.slice(), best: this.best },
-      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal },
       lineage: { ...this.lineage, resumedAt: this.lineage.resumedAt.slice() },
-      kind,
-      backend: tf.getBackend(),
-      device: this.device,
-      appVersion: APP_VERSION,
-      createdAt: new Date().toISOString(),
+      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal },
     };
   }
 
@@ -310,23 +329,27 @@ export class Trainer {
    * instant; the readback is awaited afterwards, so training may go on meanwhile.
    */
   async snapshot(kind: CheckpointKind): Promise<CkptContents> {
-    const entries: { name: string; v: tf.Variable }[] = [];
-    for (const name of [...this.vars.keys()].sort()) entries.push({ name: `model.${name}`, v: this.vars.get(name)! });
-    for (const param of [...this.optimizer.slots.keys()].sort()) {
-      for (const slot of slotNames(this.config.optimizer)) entries.push({ name: `optim.${param}.${slot}`, v: this.optimizer.slots.get(param)!.get(slot)! });
-    }
+    type Entry = { into: Map<string, HostTensor>; key: string; v: tf.Variable };
+    const params = new Map<string, HostTensor>();
+    const buffers = new Map<string, HostTensor>();
+    const slots = new Map<string, HostTensor>();
+    const entries: Entry[] = [];
+    for (const [key, v] of this.vars) entries.push({ into: params, key, v });
+    for (const [key, v] of this.buffers) entries.push({ into: buffers, key, v });
+    for (const [param, m] of this.optimizer.slots) for (const [slot, v] of m) entries.push({ into: slots, key: `${param}.${slot}`, v });
     const copies = entries.map((e) => tf.clone(e.v));
     // One flag on the device: are all values finite? Read with the tensors (no extra sync), so a
     // diverged state can never be written as a checkpoint (it would become `latest`).
     // A chain of logicalAnd, not stack/addN: one storage buffer per input breaks on WebGPU.
     const finite = tf.tidy(() => copies.reduce<tf.Tensor>((acc, c) => tf.logicalAnd(acc, tf.all(tf.isFinite(c))), tf.scalar(true, 'bool')));
-    const state = this.state(kind);
+    const state = this.hostState(params, buffers, slots);
+    const info = this.info(kind);
     try {
       const [ok] = await finite.data();
       if (!ok) throw new DivergedError(`training diverged by step ${this.step}: the weights or optimizer state hold NaN or Infinity; the last good checkpoint is kept`);
       const datas = await Promise.all(copies.map((c) => c.data() as Promise<Float32Array>));
-      const tensors: CkptTensor[] = entries.map((e, i) => ({ name: e.name, dtype: 'F32', shape: e.v.shape.slice(), data: datas[i] }));
-      return { state: state as unknown as Record<string, unknown>, tensors };
+      entries.forEach((e, i) => e.into.set(e.key, { shape: e.v.shape.slice(), data: datas[i] }));
+      return toCkpt(state, info);
     } finally {
       tf.dispose(copies);
       finite.dispose();
@@ -336,8 +359,9 @@ export class Trainer {
   dispose(): void {
     this.lastLoss?.dispose();
     this.lastLoss = null;
-    for (const v of this.vars.values()) v.dispose();
+    for (const v of [...this.vars.values(), ...this.buffers.values()]) v.dispose();
     this.vars.clear();
+    this.buffers.clear();
     this.optimizer?.dispose();
     this.data?.dispose();
     this.model.dispose();

@@ -6,7 +6,7 @@ import type { RunEvent } from '../worker/protocol';
 
 export type Api = Remote<TrainerApi>;
 export type OnEvent = (e: RunEvent) => void;
-export type Family = 'mlp' | 'cnn' | 'charlm';
+export type { ModelFamily as Family } from '../engine/models';
 export type Defaults = Awaited<ReturnType<TrainerApi['defaults']>>;
 export type DatasetListing = Awaited<ReturnType<TrainerApi['listDatasets']>>[number];
 export type ImportResult = Awaited<ReturnType<TrainerApi['importCheckpoint']>>;

@@ -3,9 +3,8 @@
 import type { ConfigOverrides } from '../engine/config';
 import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
 import type { Defaults, Family } from './api';
-import { field, h, numberInput, readIntList, readNumber, replace, select, uid } from './dom';
-
-const FAMILY_LABEL: Record<string, string> = { mlp: 'MLP (tables)', cnn: 'CNN (images)', charlm: 'Character transformer (text)' };
+import { field, h, numberInput, readNumber, replace, select, uid } from './dom';
+import { fieldInputs } from './field-inputs';
 
 export interface RunFormValues {
   overrides: ConfigOverrides;
@@ -13,14 +12,14 @@ export interface RunFormValues {
   name?: string;
 }
 
-const isFamily = (v: string): v is Family => v === 'mlp' || v === 'cnn' || v === 'charlm';
-
 export class RunForm {
   readonly el: HTMLFormElement;
   private body: HTMLElement;
   private startBtn: HTMLButtonElement;
   private preview: DatasetPreview | null = null;
   private read: (() => RunFormValues | string) | null = null;
+  /** the keys of the model settings shown now (the family's fields). */
+  private modelKeys: string[] = [];
 
   constructor(
     /** asks the worker for defaults (family undefined = the dataset's default family). */
@@ -69,44 +68,30 @@ export class RunForm {
     const v = this.read();
     if (typeof v === 'string') return null;
     const o = { ...v.overrides };
-    for (const k of ['family', 'hidden', 'filters', 'contextLength', 'dModel', 'numHeads', 'numLayers', 'freeze'] as const) delete o[k];
+    // the architecture comes from the checkpoint: no family, no model settings, no freeze list
+    for (const k of ['family', 'freeze', ...this.modelKeys]) delete o[k];
     return { ...v, overrides: o };
   }
 
   private render(d: Defaults): void {
     const o = d.overrides;
     const p = this.preview!;
-    const families = d.families.length > 0 ? d.families : [o.family ?? 'mlp'];
+    const families = d.families;
+    const isFamily = (v: string): v is Family => families.some((f) => f.family === v);
     const family = select(
-      families.map((f) => ({ value: f, label: FAMILY_LABEL[f] ?? f })),
-      o.family ?? families[0],
+      families.map((f) => ({ value: f.family, label: f.label })),
+      (o.family as string | undefined) ?? families[0].family,
       'family',
     );
     family.addEventListener('change', () => {
       if (isFamily(family.value)) void this.load(p, family.value);
     });
 
-    // model sizes, per family
-    const sizes: HTMLElement[] = [];
-    const hidden = h('input', { type: 'text', name: 'hidden', inputmode: 'numeric', autocomplete: 'off' });
-    const filters = h('input', { type: 'text', name: 'filters', inputmode: 'numeric', autocomplete: 'off' });
-    const dense = numberInput(o.hidden?.[0], { min: 1, step: 1, name: 'dense' });
-    const contextLength = numberInput(o.contextLength, { min: 1, step: 1, name: 'contextLength' });
-    const dModel = numberInput(o.dModel, { min: 1, step: 1, name: 'dModel' });
-    const numHeads = numberInput(o.numHeads, { min: 1, step: 1, name: 'numHeads' });
-    const numLayers = numberInput(o.numLayers, { min: 1, step: 1, name: 'numLayers' });
+    // model settings: whatever the family declares (engine/models/*.ts fields)
+    const model = fieldInputs(d.modelFields, o);
+    this.modelKeys = d.modelFields.map((f) => f.key);
     const dropout = numberInput(o.dropout, { min: 0, max: 0.9, step: 0.05, name: 'dropout' });
-    const fam = o.family ?? families[0];
-    if (fam === 'mlp') {
-      hidden.value = (o.hidden ?? []).join(', ');
-      sizes.push(field('Hidden layers', hidden, 'Widths, comma separated, e.g. 64, 64'));
-    } else if (fam === 'cnn') {
-      filters.value = (o.filters ?? []).join(', ');
-      sizes.push(field('Conv filters', filters, 'Channels of each 3x3 conv, e.g. 8, 16'), field('Dense width', dense));
-    } else if (fam === 'charlm') {
-      sizes.push(field('Context length', contextLength), field('Model width (dModel)', dModel), field('Attention heads', numHeads), field('Layers', numLayers));
-    }
-    sizes.push(field('Dropout', dropout));
+    const sizes: HTMLElement[] = [...model.rows, field('Dropout', dropout)];
 
     const optimizer = select<'adamw' | 'sgd'>(
       [
@@ -243,9 +228,6 @@ export class RunForm {
       if (optimizer.value === 'sgd') fields.push(['momentum', momentum, 'Momentum', (v) => v >= 0 && v < 1]);
       if (schedule.value === 'cosine') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
       if (schedule.value !== 'constant') fields.push(['scheduleSteps', scheduleSteps, 'Schedule length', posInt]);
-      if (fam === 'charlm') {
-        fields.push(['contextLength', contextLength, 'Context length', posInt], ['dModel', dModel, 'Model width', posInt], ['numHeads', numHeads, 'Attention heads', posInt], ['numLayers', numLayers, 'Layers', posInt]);
-      }
       const rec = ov as Record<string, unknown>;
       for (const [key, el, what, check] of fields) {
         const v = num(el, what, check);
@@ -259,21 +241,9 @@ export class RunForm {
       if (len === undefined) return 'Set how long to train (epochs or steps).';
       if (unit.value === 'steps') ov.steps = len;
       else ov.epochs = len;
-      if (fam === 'mlp' && hidden.value.trim() !== '') {
-        const l = readIntList(hidden);
-        if (!l) return 'Hidden layers must be positive whole numbers, comma separated.';
-        ov.hidden = l;
-      }
-      if (fam === 'cnn') {
-        if (filters.value.trim() !== '') {
-          const l = readIntList(filters);
-          if (!l) return 'Conv filters must be positive whole numbers, comma separated.';
-          ov.filters = l;
-        }
-        const dv = num(dense, 'Dense width', posInt);
-        if (typeof dv === 'string') return dv;
-        if (dv !== undefined) ov.hidden = [dv];
-      }
+      const sizesRead = model.read();
+      if (typeof sizesRead === 'string') return sizesRead;
+      Object.assign(ov, sizesRead);
       ov.freeze = boxes.filter((b) => b.cb.checked).map((b) => b.n);
       const ck: Record<string, number> = {};
       for (const [key, el, what, check] of [

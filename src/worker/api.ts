@@ -7,9 +7,10 @@ import type { CkptContents } from '../ckpt/types';
 import * as store from '../store';
 import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
-import { createModel } from '../engine/models';
+import { CHECKPOINT_DEFAULTS } from '../engine/defaults';
+import { familiesFor, familyDef, modelTensors, paramDefs, type ModelFamily } from '../engine/models';
 import { freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
-import { validateState, type TrainState } from '../engine/state';
+import { validateState, type StateMeta } from '../engine/state';
 import { Trainer } from '../engine/trainer';
 import { deviceLabel, initBackend } from './backend';
 import { forget, loadDataset, parseAndStore, reparse } from './datasets';
@@ -21,10 +22,10 @@ import { active, launch, unsavedStatus } from './runs';
 let backend: BackendInfo | null = null;
 type OnEvent = (e: RunEvent) => void;
 
-export const DEFAULT_CHECKPOINTS: CheckpointSettings = { everySteps: 50, everySeconds: 10, keepPeriodic: 3, periodicEvery: 500 };
+export const DEFAULT_CHECKPOINTS: CheckpointSettings = { ...CHECKPOINT_DEFAULTS };
 
 /** A stored checkpoint, checked (store.loadCheckpointContents) and its state validated. */
-async function readCheckpoint(id: string): Promise<{ contents: CkptContents; state: TrainState; meta: store.CheckpointMeta }> {
+async function readCheckpoint(id: string): Promise<{ contents: CkptContents; state: StateMeta; meta: store.CheckpointMeta }> {
   const meta = await store.getCheckpointMeta(id);
   if (!meta) throw new Error(`checkpoint ${id} is not stored (deleted?)`);
   const contents = await store.loadCheckpointContents(id);
@@ -40,7 +41,7 @@ function record(id: string, t: Trainer, name: string, datasetName: string, check
   };
 }
 
-function inspection(state: TrainState, contents: CkptContents, id?: string): CheckpointInspection {
+function inspection(state: StateMeta, contents: CkptContents, id?: string): CheckpointInspection {
   const model = contents.tensors.filter((t) => t.name.startsWith('model.'));
   const l = state.lineage;
   return {
@@ -78,7 +79,7 @@ async function markInterrupted(runs: store.RunRecord[]): Promise<RunSummary[]> {
   return out;
 }
 
-function backendWarning(state: TrainState): string[] {
+function backendWarning(state: StateMeta): string[] {
   const now = deviceLabel(backend);
   const then = state.device ? `${state.backend}: ${state.device.replace(/^[a-z]+: /, '')}` : state.backend;
   return state.backend !== backend?.backend ? [`this checkpoint was trained on ${then}; continuing on ${now} works, but is not bit-identical to an uninterrupted run`] : [];
@@ -106,20 +107,20 @@ const api = {
     await store.deleteDataset(hash);
   },
 
-  async defaults(hash: string, choices: DataChoices, family?: 'mlp' | 'cnn' | 'charlm') {
+  /** The run form for this dataset and family: default values, the family's settings (from the registry) and its parameter names. */
+  async defaults(hash: string, choices: DataChoices, family?: ModelFamily) {
     const { ds } = await loadDataset(hash, choices);
     const cfg = makeConfig(ds, family ? { family } : {}, choices);
-    const m = createModel(cfg.model);
-    m.dispose();
     const spec = cfg.model;
+    const def = familyDef(spec.family);
     const overrides: ConfigOverrides = {
       family: spec.family, optimizer: cfg.optimizer.kind, lr: cfg.optimizer.lr, batchSize: cfg.batchSize, epochs: cfg.target.epochs,
       steps: cfg.target.steps, seed: cfg.seed, valFraction: cfg.valFraction, clipNorm: cfg.clipNorm, schedule: cfg.schedule.kind,
       dropout: spec.dropout, logEvery: cfg.logEvery, evalEvery: cfg.evalEvery,
-      ...(spec.family === 'mlp' ? { hidden: spec.hidden } : spec.family === 'cnn' ? { filters: spec.filters, hidden: [spec.hidden] } : { contextLength: spec.contextLength, dModel: spec.dModel, numHeads: spec.numHeads, numLayers: spec.numLayers }),
+      ...def.values(spec),
     };
-    const families = ds.kind === 'tabular' ? ['mlp'] : ds.kind === 'image' ? ['cnn'] : ['charlm'];
-    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, parameterNames: m.params.map((p) => p.name) };
+    const families = familiesFor(ds.kind).map((f) => ({ family: f, label: familyDef(f).label }));
+    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, modelFields: def.fields, parameterNames: paramDefs(spec).map((p) => p.name) };
   },
 
   async startRun(req: StartRunRequest, onEvent?: OnEvent): Promise<string> {
@@ -235,9 +236,7 @@ const api = {
     let expected: { name: string; shape: number[] }[] = [];
     try {
       const spec = specFor(ds, state.config.model.family, {}, state.config.model);
-      const m = createModel(spec);
-      m.dispose();
-      expected = m.params.map((p) => ({ name: `model.${p.name}`, shape: p.shape }));
+      expected = modelTensors(spec);
       const c = checkResumeCompat(model, expected);
       if (!c.ok) resumeBlocked = `cannot resume: the model for this dataset does not match the checkpoint: ${c.problems.join('; ')}`;
     } catch (e) {

@@ -4,7 +4,7 @@ import type { CkptContents } from '../ckpt/types';
 import { getRun, putRun, saveCheckpointContents, StoreFullError, type RunRecord } from '../store';
 import { confusionMatrix, generateText } from '../engine/insight';
 import { runSession } from '../engine/session';
-import type { CheckpointKind, TrainState } from '../engine/state';
+import type { CheckpointKind, StateMeta } from '../engine/state';
 import { DivergedError, type Trainer } from '../engine/trainer';
 import type { CheckpointSettings, CheckpointSummary, RunEvent, RunStatus } from './protocol';
 
@@ -55,7 +55,7 @@ async function updateRecord(id: string, patch: Partial<RunRecord>): Promise<void
  * the trainer may be steps ahead by now: step, epoch and best come from the snapshot's state.
  */
 async function saveCkpt(run: ActiveRun, contents: CkptContents, kind: CheckpointKind): Promise<void> {
-  const state = contents.state as unknown as TrainState;
+  const state = contents.state as unknown as StateMeta;
   const best = state.metrics.best;
   const meta = {
     id: globalThis.crypto.randomUUID(),

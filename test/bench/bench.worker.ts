@@ -8,7 +8,7 @@ import { getCheckpointMeta, loadCheckpointContents, saveCheckpointContents } fro
 import type { CkptContents } from '../../src/ckpt/types';
 import { useBackend } from '../../src/engine/backend';
 import type { CheckpointPolicy } from '../../src/engine/session';
-import type { CheckpointKind, TrainState } from '../../src/engine/state';
+import type { CheckpointKind, StateMeta } from '../../src/engine/state';
 import { Trainer } from '../../src/engine/trainer';
 import { APP_POLICY, KEEP_PERIODIC } from './policy';
 import { checkpointOverhead, compareThroughput, median, now, overlapCheck, scalingPoint, syncRead, tensorGrowth, type CkptMode, type SaveImpl } from './measure';
@@ -18,7 +18,7 @@ const absNow = () => performance.timeOrigin + performance.now();
 
 /** saveCheckpointContents, as src/worker/runs.ts does (its run-record update left out). */
 const idbSave: SaveImpl = async (contents: CkptContents, kind: CheckpointKind) => {
-  const st = contents.state as unknown as TrainState;
+  const st = contents.state as unknown as StateMeta;
   const saved = await saveCheckpointContents(
     { id: crypto.randomUUID(), runId: st.lineage.runId, kind, step: st.step, epoch: st.cursor.epoch, createdAt: new Date().toISOString() },
     contents,

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CkptContents } from '../../src/ckpt/types';
 import { runSession, type CheckpointPolicy } from '../../src/engine/session';
-import type { CheckpointKind, TrainState } from '../../src/engine/state';
+import type { CheckpointKind, StateMeta } from '../../src/engine/state';
 import { Trainer } from '../../src/engine/trainer';
 import { BareLoop, FitModel, benchConfig, fitApplies, makeDataset, paramCount, type BenchCase } from './models';
 
@@ -301,7 +301,7 @@ export async function checkpointOverhead(c: BenchCase, policy: CheckpointPolicy,
       save: async (contents, kind) => {
         const s0 = now();
         const r = await save(contents, kind);
-        events.push({ mode: mode as CkptMode, step: (contents.state as unknown as TrainState).step, kind, bytes: r.bytes, doneAtStep: t.step, saveMs: now() - s0 });
+        events.push({ mode: mode as CkptMode, step: (contents.state as unknown as StateMeta).step, kind, bytes: r.bytes, doneAtStep: t.step, saveMs: now() - s0 });
       },
       shouldStop: () => t.step >= end,
       onProgress: (pr) => pre.set(pr.step, now()),
@@ -534,7 +534,7 @@ export async function overlapCheck(c: BenchCase, steps: number, every: number): 
   await runSession(a, {
     policy: { everySteps: every, everySeconds: 0, best: false },
     overlap: true,
-    save: async (contents) => void saved.set((contents.state as unknown as TrainState).step, contents),
+    save: async (contents) => void saved.set((contents.state as unknown as StateMeta).step, contents),
     shouldStop: () => a.step >= steps,
   });
   a.dispose();
@@ -551,8 +551,8 @@ export async function overlapCheck(c: BenchCase, steps: number, every: number): 
       const y = o ? new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength) : new Uint8Array(0);
       if (x.length !== y.length || x.some((v, i) => v !== y[i])) mismatches.push(`step ${s}: ${t.name}`);
     }
-    const sa = ref.state as unknown as TrainState;
-    const sb = got.state as unknown as TrainState;
+    const sa = ref.state as unknown as StateMeta;
+    const sb = got.state as unknown as StateMeta;
     for (const k of ['step', 'cursor', 'rng', 'optimizer'] as const) if (JSON.stringify(sa[k]) !== JSON.stringify(sb[k])) mismatches.push(`step ${s}: state.${k}`);
   }
   b.dispose();

@@ -7,9 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeConfig, type ConfigOverrides, type RunConfig } from '../../src/engine/config';
 import type { Dataset } from '../../src/engine/data/types';
-import { createCharLm } from '../../src/engine/models/charlm';
 import { initValues } from '../../src/engine/models/layers';
-import { createModel, type ModelSpec, type ParamDef } from '../../src/engine/models';
+import { createModel, paramDefs, type Model, type ModelSpec, type ParamDef } from '../../src/engine/models';
 import { images, tabular, text } from '../support/synthetic';
 
 export type Family = 'mlp' | 'cnn' | 'charlm';
@@ -96,9 +95,7 @@ export function benchConfig(c: BenchCase, ds: Dataset, extra: ConfigOverrides = 
 }
 
 export function paramCount(spec: ModelSpec): number {
-  const m = createModel(spec);
-  m.dispose();
-  return m.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  return paramDefs(spec).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,14 +131,12 @@ export class BareLoop {
   private pos = 0;
   private t = 0;
   private lastLoss: tf.Scalar | null = null;
-  private charlm: ReturnType<typeof createCharLm> | null = null;
+  private charlm: Model | null = null;
   private readonly n: number;
 
   constructor(readonly config: RunConfig, ds: Dataset) {
     const spec = config.model;
-    const model = createModel(spec);
-    const defs: ParamDef[] = model.params;
-    model.dispose();
+    const defs: ParamDef[] = paramDefs(spec);
     for (const d of defs) {
       this.vars[d.name] = tf.tidy(() => tf.variable(tf.tensor(initValues(d, config.seed), d.shape), true));
       this.m[d.name] = tf.tidy(() => tf.variable(tf.zeros(d.shape), false));
@@ -159,7 +154,7 @@ export class BareLoop {
       if (spec.family !== 'charlm') throw new Error('text needs charlm');
       // The charlm forward comes from the engine (a transformer is too long to copy here);
       // it is plain tf ops of named tensors, with no tabtrain machinery around it.
-      this.charlm = createCharLm(spec);
+      this.charlm = createModel(spec);
       this.ids = tf.tensor1d(ds.ids, 'int32');
       this.x = tf.scalar(0);
       this.y = tf.scalar(0);

@@ -5,7 +5,7 @@ import { decodeCkpt, encodeCkpt } from '../../src/ckpt/format';
 import type { CkptContents } from '../../src/ckpt/types';
 import type { RunConfig } from '../../src/engine/config';
 import type { Dataset } from '../../src/engine/data/types';
-import type { TrainState } from '../../src/engine/state';
+import type { StateMeta } from '../../src/engine/state';
 import { Trainer } from '../../src/engine/trainer';
 
 export interface ResumeResult {
@@ -33,8 +33,8 @@ export function diffContents(a: CkptContents, b: CkptContents): { tensors: strin
     if (x.length !== y.length || x.some((v, i) => v !== y[i])) tensors.push(t.name);
   }
   if (a.tensors.length !== b.tensors.length) tensors.push(`count ${a.tensors.length} vs ${b.tensors.length}`);
-  const sa = a.state as unknown as TrainState;
-  const sb = b.state as unknown as TrainState;
+  const sa = a.state as unknown as StateMeta;
+  const sb = b.state as unknown as StateMeta;
   const state: string[] = [];
   for (const key of ['step', 'cursor', 'rng', 'optimizer'] as const) {
     if (JSON.stringify(sa[key]) !== JSON.stringify(sb[key])) state.push(key);

@@ -1,27 +1,54 @@
 import * as tf from '@tensorflow/tfjs';
+import { LIMITS } from '../defaults';
 import { dense, denseDefs, dropout } from './layers';
-import type { MlpSpec, Model, ParamDef } from './types';
+import type { FamilyDef, ParamDef } from './types';
+
+export interface MlpSpec {
+  family: 'mlp';
+  inputSize: number;
+  hidden: number[];
+  outputSize: number;
+  dropout: number;
+}
 
 /** Tabular MLP: relu hidden layers `layers.<i>`, then a linear `head`. */
-export function createMlp(spec: MlpSpec): Model {
-  const params: ParamDef[] = [];
-  let width = spec.inputSize;
-  spec.hidden.forEach((h, i) => {
-    params.push(...denseDefs(`layers.${i}`, width, h));
-    width = h;
-  });
-  params.push(...denseDefs('head', width, spec.outputSize));
-  return {
-    spec,
-    params,
-    forward(p, x, ctx) {
-      let h = x as tf.Tensor2D;
-      spec.hidden.forEach((_, i) => {
-        h = tf.relu(dense(p, `layers.${i}`, h));
-        h = dropout(h, spec.dropout, ctx.training, ctx.dropoutSeed, i) as tf.Tensor2D;
-      });
-      return dense(p, 'head', h);
-    },
-    dispose() {},
-  };
-}
+export const mlp: FamilyDef<MlpSpec> = {
+  family: 'mlp',
+  label: 'MLP (tables)',
+  data: 'tabular',
+  fields: [{ key: 'hidden', flag: 'hidden', label: 'Hidden layers', help: 'widths of the relu layers, comma separated, e.g. 64,64', kind: 'ints', min: 1, max: LIMITS.width }],
+  defaults: { hidden: [64, 64] },
+  build(ds, v, dropout) {
+    if (ds.kind !== 'tabular') throw new Error(`the mlp model needs a CSV dataset, not ${ds.kind}`);
+    const outputSize = ds.task === 'classification' ? ds.classes.length : 1;
+    return { family: 'mlp', inputSize: ds.numFeatures, hidden: v.hidden as number[], outputSize, dropout };
+  },
+  values: (s) => ({ hidden: s.hidden }),
+  validate(s) {
+    const ok = (n: unknown) => Number.isInteger(n) && (n as number) > 0 && (n as number) <= LIMITS.width;
+    return ok(s.inputSize) && ok(s.outputSize) ? null : 'mlp: inputSize and outputSize must be positive integers';
+  },
+  params(spec) {
+    const params: ParamDef[] = [];
+    let width = spec.inputSize;
+    spec.hidden.forEach((h, i) => {
+      params.push(...denseDefs(`layers.${i}`, width, h));
+      width = h;
+    });
+    params.push(...denseDefs('head', width, spec.outputSize));
+    return params;
+  },
+  create(spec) {
+    return {
+      forward(p, x, ctx) {
+        let h = x as tf.Tensor2D;
+        spec.hidden.forEach((_, i) => {
+          h = tf.relu(dense(p, `layers.${i}`, h));
+          h = dropout(h, spec.dropout, ctx.training, ctx.dropoutSeed, i) as tf.Tensor2D;
+        });
+        return dense(p, 'head', h);
+      },
+      dispose() {},
+    };
+  },
+};

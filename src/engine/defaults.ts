@@ -1,0 +1,39 @@
+// One source of defaults and limits, used by the engine, the CLI, the run form and the
+// validators. Family- and optimizer-specific defaults live in their registry entries
+// (models/*.ts, optim/*.ts); what every run shares is here.
+
+export const LIMITS = {
+  /** largest layer width, vocabulary, image side, context length: keeps hostile sizes out. */
+  width: 1 << 20,
+  /** largest batch size. */
+  batchSize: 65536,
+  /** the validation share is in [0, maxValFraction]: more would leave too little to train on. */
+  maxValFraction: 0.5,
+  /** seeds are u32 (the RNG seeds from one 32-bit word). */
+  maxSeed: 0xffffffff,
+} as const;
+
+/** Settings every run has, whatever the model or optimizer. */
+export const RUN_DEFAULTS = {
+  seed: 1,
+  valFraction: 0.1,
+  /** max global gradient norm; 0 turns clipping off. */
+  clipNorm: 1,
+  logEvery: 10,
+  evalEvery: 50,
+  /** the target when neither steps nor epochs is given. */
+  epochs: 10,
+  batchSize: { text: 16, other: 32 },
+  schedule: {
+    /** cosine: its length when neither --schedule-steps nor --steps is given. */
+    cosineSteps: 1000,
+    /** cosine: the LR floor as a share of the base LR. */
+    minFactor: 0.1,
+    /** step decay: steps between decays, and the factor. */
+    stepSize: 100,
+    gamma: 0.5,
+  },
+} as const;
+
+/** How often the app writes checkpoints (the worker's CheckpointSettings). */
+export const CHECKPOINT_DEFAULTS = { everySteps: 50, everySeconds: 10, keepPeriodic: 3, periodicEvery: 500 } as const;
