@@ -98,17 +98,30 @@ export interface StateMeta extends CkptInfo {
 /** Metric points kept in a run (and so in every checkpoint): past this the history is thinned, so checkpoints stop growing with run length. */
 export const MAX_HISTORY = 1000;
 
+/** The largest power of two (up to 2^30) that divides every kept step: the history's stride. */
+function strideOf(history: MetricPoint[]): number {
+  let stride = 1 << 30;
+  for (const p of history) while (stride > 1 && p.step % stride !== 0) stride /= 2;
+  return history.length === 0 ? 1 : stride;
+}
+
 /**
- * Appends a point; when the history grows past MAX_HISTORY, keeps every other point (the
- * oldest first), so the kept points stay evenly spread over the run. It changes the history
- * in place at the same steps in a resumed run as in an uninterrupted one, so both stay equal.
+ * Appends a point, keeping the history evenly spread and bounded: every point is kept up to
+ * MAX_HISTORY; past it, only points whose step is a multiple of a stride (a power of two,
+ * doubled until the history fits) stay, and later points are kept only on that stride. The
+ * stride is read off the history itself, so a resumed run (whose history came from the
+ * checkpoint) keeps exactly the points the uninterrupted run keeps.
  */
 export function recordPoint(history: MetricPoint[], point: MetricPoint, max = MAX_HISTORY): void {
+  let stride = strideOf(history);
+  if (point.step % stride !== 0) return;
   history.push(point);
-  if (history.length <= max) return;
-  let w = 0;
-  for (let r = 0; r < history.length; r += 2) history[w++] = history[r];
-  history.length = w;
+  while (history.length > max) {
+    stride *= 2;
+    let w = 0;
+    for (const p of history) if (p.step % stride === 0) history[w++] = p;
+    history.length = w;
+  }
 }
 
 /** The checkpoint contents of a state: tensors in a fixed order (model by name, then optim by name), JSON for the rest. */

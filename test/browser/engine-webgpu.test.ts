@@ -22,6 +22,7 @@ describe('WebGPU in a worker', () => {
     { family: 'mlp' as const, o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [3, 5] },
     { family: 'cnn' as const, o: { filters: [4], hidden: [8], batchSize: 8, dropout: 0.1 }, ks: [2, 5] },
     { family: 'charlm' as const, o: { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1, batchSize: 8, dropout: 0.1 }, ks: [2, 5] },
+    { family: 'resnet' as const, o: { filters: [4, 6], blocks: 1, batchSize: 8, dropout: 0.1 }, ks: [2, 5] },
   ];
   for (const f of families) {
     for (const optimizer of ['adamw', 'sgd'] as const) {

@@ -11,7 +11,7 @@ import { parseDataset, type ParseOptions } from '../../src/engine/data';
 import { diffContents, resumeCheck } from '../support/resume-check';
 import { images, tabular, text } from '../support/synthetic';
 
-const datasets = { mlp: () => tabular(), cnn: () => images(), charlm: () => text() };
+const datasets = { mlp: () => tabular(), cnn: () => images(), charlm: () => text(), resnet: () => images() };
 type Family = keyof typeof datasets;
 
 const api = {
@@ -22,7 +22,7 @@ const api = {
   async resumeCheck(family: Family, overrides: ConfigOverrides, ks: number[]) {
     const ds = datasets[family]();
     const before = tf.memory().numTensors;
-    const results = await resumeCheck(ds, makeConfig(ds, overrides), ks);
+    const results = await resumeCheck(ds, makeConfig(ds, { family, ...overrides }), ks);
     return { results, backend: tf.getBackend(), leaked: tf.memory().numTensors - before };
   },
   /** Trains the same config twice from scratch: the runs must match bit for bit. */

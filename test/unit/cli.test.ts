@@ -22,6 +22,7 @@ const families = () => [
   { family: 'mlp', data: () => join(DATASETS, 'iris.csv'), extra: ['--hidden', '16', '--batch-size', '16', '--dropout', '0.1'], k: 5 },
   { family: 'cnn', data: () => images, extra: ['--filters', '4', '--hidden', '8', '--batch-size', '4', '--image-size', '8'], k: 3 },
   { family: 'charlm', data: () => text, extra: ['--context-length', '8', '--d-model', '16', '--heads', '2', '--batch-size', '8', '--dropout', '0.1'], k: 4 },
+  { family: 'resnet', data: () => images, extra: ['--filters', '4,6', '--blocks', '1', '--batch-size', '4', '--image-size', '8'], k: 3 },
 ];
 
 describe('tabtrain train + resume in a new process == straight', () => {

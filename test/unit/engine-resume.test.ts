@@ -15,6 +15,8 @@ const cases: { family: string; ds: () => Dataset; o: ConfigOverrides; ks: number
   { family: 'mlp', ds: () => tabular(), o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [1, 3, 5, 8] },
   { family: 'cnn', ds: () => images(), o: { filters: [4], hidden: [8], batchSize: 8, dropout: 0.1 }, ks: [2, 5, 7] },
   { family: 'charlm', ds: () => text(), o: { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1, batchSize: 8, dropout: 0.1 }, ks: [3, 7] },
+  // batch-norm running statistics (buffers) must come back too; two stages: a projection shortcut
+  { family: 'resnet', ds: () => images(), o: { family: 'resnet', filters: [4, 6], blocks: 1, batchSize: 8, dropout: 0.1 }, ks: [2, 5, 7] },
 ];
 
 describe('resume is bit-identical to never stopping (CPU backend)', () => {
