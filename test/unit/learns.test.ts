@@ -14,8 +14,8 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-async function trainOn(file: string, parse: ParseOptions, o: ConfigOverrides) {
-  const bytes = new Uint8Array(readFileSync(`${DATASETS}/${file}`));
+async function trainOn(file: string, parse: ParseOptions, o: ConfigOverrides, dir = DATASETS) {
+  const bytes = new Uint8Array(readFileSync(`${dir}/${file}`));
   const ds = await parseDataset([{ path: file, bytes }], parse);
   const t = Trainer.create({ config: makeConfig(ds, { logEvery: 2, evalEvery: 1000, seed: 3, ...o }, parse), dataset: ds });
   // the mean loss over the first and the last 5 logged steps, to smooth batch noise
@@ -46,6 +46,11 @@ describe('training learns on the sample datasets (CPU)', () => {
     // ln(65) = 4.17 is chance at the start; character unigram/bigram statistics reach well under 3.
     expect(r.losses[0]).toBeGreaterThan(3.8);
     expect(r.last).toBeLessThan(3.0);
+  });
+  it('shapes (resnet: batch norm, residual blocks)', async () => {
+    // The repository's own sample (public/samples), so this test stands without ../shared.
+    const r = await trainOn('shapes.zip', { imageSize: { height: 12, width: 12 } }, { family: 'resnet', filters: [4, 8], blocks: 1, steps: 120, batchSize: 8, lr: 1e-2, logEvery: 1 }, 'public/samples');
+    expect(r.last).toBeLessThan(r.first * 0.5);
   });
 });
 
