@@ -11,6 +11,7 @@ import { addPoint, traceFromHistory } from './charts';
 import { CheckpointBrowser } from './checkpoints';
 import type { Ctx } from './ctx';
 import { DataPanel } from './data-panel';
+import { applyDevSwitches } from './dev-switches';
 import { h, whileDisabled } from './dom';
 import { installDropzone, sampleByKey, SAMPLES, type PickedFile } from './dropzone';
 import { ImportView } from './import-view';
@@ -128,6 +129,7 @@ export class App {
         this.errors.show(e);
       },
     );
+    if (import.meta.env.DEV) await applyDevSwitches(this.api, location.search).catch((e: unknown) => this.errors.show(e));
     // Before the first refresh rewrites the list of what is stored: was anything evicted?
     try {
       const lost = checkEviction(await this.api.listRuns(), await this.api.listDatasets());
