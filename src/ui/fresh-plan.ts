@@ -4,7 +4,7 @@
 import type { DataChoices, FreshPlanView } from '../worker/protocol';
 import type { DatasetListing } from './api';
 import { withCheckpoint, type CheckpointSlot, type Ctx } from './ctx';
-import { button, field, h, replace, select } from './dom';
+import { button, field, h, replace, select, whileDisabled } from './dom';
 
 export interface FreshSource {
   checkpointId: string;
@@ -65,7 +65,7 @@ export class FreshPlan {
   }
 
   private choicesFor(hash: string): DataChoices {
-    const p = this.ctx.preview();
+    const p = this.ctx.store.get().preview;
     if (p && p.hash === hash) return p.choices;
     if (hash === this.src.datasetHash) return this.src.choices;
     return {};
@@ -82,7 +82,7 @@ export class FreshPlan {
       replace(this.body, h('p', {}, 'No dataset is stored in this browser. Open a dataset first (drop it on the page or pick a sample), then come back here.'));
       return;
     }
-    const preferred = [this.opts.preferHash, this.ctx.preview()?.hash, this.src.datasetHash].find((x) => x && this.datasets.some((d) => d.hash === x)) ?? this.datasets[0]!.hash;
+    const preferred = [this.opts.preferHash, this.ctx.store.get().preview?.hash, this.src.datasetHash].find((x) => x && this.datasets.some((d) => d.hash === x)) ?? this.datasets[0]!.hash;
     const sel = select(
       this.datasets.map((d) => ({ value: d.hash, label: `${d.name} (${d.summary})${d.hash === this.src.datasetHash ? ' [trained on]' : ''}` })),
       preferred,
@@ -116,8 +116,7 @@ export class FreshPlan {
   }
 
   private async startFresh(hash: string, choices: DataChoices, btn: HTMLButtonElement): Promise<void> {
-    btn.disabled = true;
-    try {
+    await whileDisabled(btn, async () => {
       const api = this.ctx.api;
       let values = this.ctx.formTraining(hash);
       if (!values) {
@@ -133,24 +132,15 @@ export class FreshPlan {
       const m = r.plan.reinitialised.length;
       await this.ctx.runStarted(r.runId, m > 0 ? [`Fresh run: ${n} tensors loaded from the checkpoint, ${m} re-initialised (${r.plan.reinitialised.map((x) => x.name).join(', ')}).`] : []);
       this.ctx.say(`Fresh run started: ${n} tensors loaded, ${m} re-initialised.`);
-    } catch (e) {
-      this.ctx.error(e);
-    } finally {
-      btn.disabled = false;
-    }
+    }, (e) => this.ctx.error(e));
   }
 
   private async resume(hash: string, btn: HTMLButtonElement): Promise<void> {
-    btn.disabled = true;
-    try {
+    await whileDisabled(btn, async () => {
       const r = await this.withId((id) => this.ctx.api.resumeOnDataset(id, hash, this.ctx.onEvent));
       await this.ctx.runStarted(r.runId, r.warnings);
       this.ctx.say('Resumed from the checkpoint.');
-    } catch (e) {
-      this.ctx.error(e);
-    } finally {
-      btn.disabled = false;
-    }
+    }, (e) => this.ctx.error(e));
   }
 }
 
