@@ -11,7 +11,7 @@ export interface Ctx {
   api: Api;
   /** The page state: runs, live progress, the previewed dataset, the selection (page-state.ts). */
   store: PageStore;
-  /** Passed to every call that trains; routes events to the run list and the live view. */
+  /** Passed to every call that trains; writes its events into the page state. */
   onEvent: OnEvent & ProxyMarked;
   error(e: unknown): void;
   /** Hides the error banner (a new attempt is under way). */
