@@ -1,24 +1,27 @@
-// Wires the page: builds the panels, routes run events from the worker to the run list and the
-// live view, and carries the flows (open data -> preview -> start; pause/resume; checkpoints;
-// import). The main thread only moves bytes and draws: parsing and training live in the worker.
+// Wires the page: builds the panels, writes what the worker reports into the page state (one
+// store, page-state.ts, that the run list, live view and checkpoint browser draw from), and
+// carries the flows (open data -> preview -> start; pause/resume; checkpoints; import). The main
+// thread only moves bytes and draws: parsing and training live in the worker.
 import { proxy, transfer } from 'comlink';
 import type { BackendName, RunEvent, RunSummary } from '../worker/protocol';
 import type { Api } from './api';
 import { BackendPanel, initialBackend } from './backend-panel';
 import { ErrorBanner, InfoBanner, messageOf, StatusLine } from './banners';
 import { checkEviction, rememberStored } from './eviction';
-import { addPoint, traceFromHistory } from './charts';
 import { CheckpointBrowser } from './checkpoints';
 import type { Ctx } from './ctx';
 import { DataPanel } from './data-panel';
-import { h, whileDisabled } from './dom';
+import { applyDevSwitches } from './dev-switches';
+import { debounce, h, whileDisabled } from './dom';
 import { installDropzone, sampleByKey, SAMPLES, type PickedFile } from './dropzone';
 import { ImportView } from './import-view';
 import { InterruptedBanners } from './interrupted';
-import { emptyLive, LiveView, type RunLive } from './live-view';
+import { LiveView } from './live-view';
+import { applyEvent, createPageStore, dropLive, patchLive, runById, withLiveSteps } from './page-state';
 import { RunForm, type RunFormValues } from './run-form';
 import { RunList } from './run-list';
 import { StoragePanel } from './storage-panel';
+import { addPoint, traceFromHistory } from './trace';
 
 const section = (id: string, title: string, ...body: (Node | null)[]) =>
   h('section', { class: 'panel', id, 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }, title), ...body);
@@ -37,14 +40,15 @@ export class App {
   private importView: ImportView;
   private storage: StoragePanel;
   private ctx: Ctx;
-  private lives = new Map<string, RunLive>();
+  private store = createPageStore();
   private watching = new Set<string>();
-  private refreshTimer = 0;
+  private refreshRunsSoon = debounce(() => void this.refreshRuns(), 300);
 
   constructor(private api: Api) {
     const onEvent = proxy((e: RunEvent) => this.handle(e));
     this.ctx = {
       api,
+      store: this.store,
       onEvent,
       error: (e) => this.errors.show(e),
       clearError: () => this.errors.clear(),
@@ -52,12 +56,10 @@ export class App {
       runStarted: (id, w) => this.runStarted(id, w),
       refreshRuns: () => this.refreshRuns(),
       refreshStorage: () => this.storage.refreshSoon(),
-      preview: () => this.data.preview,
       formTraining: (hash) => (this.form.datasetHash === hash ? this.data.withValFraction(this.form.trainingOverrides()) : null),
-      run: (id) => this.runs.get(id),
     };
     this.backend = new BackendPanel(initialBackend(), (b) => this.switchBackend(b));
-    this.interrupted = new InterruptedBanners((run, btn) => void whileDisabled(btn, () => this.resume(run), (e) => this.errors.show(e)));
+    this.interrupted = new InterruptedBanners(this.store, (run, btn) => void whileDisabled(btn, () => this.resume(run), (e) => this.errors.show(e)));
     this.data = new DataPanel(this.ctx, {
       previewed: async (p) => {
         if (this.importView.waitingForDataset) this.importView.datasetArrived(p);
@@ -67,10 +69,10 @@ export class App {
     });
     this.form = new RunForm(
       (p, family) => this.data.loadDefaults(p, family),
-      (v) => void this.start(v),
+      (v) => this.start(v),
       (e) => this.errors.show(e),
     );
-    this.runs = new RunList({
+    this.runs = new RunList(this.store, {
       select: (r) => void this.select(r),
       pause: (r) => void this.simple(() => api.pause(r.id), `Paused ${r.name}.`),
       resume: (r) => void this.resume(r).catch((e: unknown) => this.errors.show(e)),
@@ -78,7 +80,7 @@ export class App {
       remove: (r) => void this.remove(r),
       checkpoints: (r) => void this.ckpts.show(r),
     });
-    this.liveView = new LiveView((run, o) =>
+    this.liveView = new LiveView(this.store, (run, o) =>
       void api.resumeRun(run.id, o, onEvent).then(
         (r) => this.runStarted(run.id, r.warnings),
         (e: unknown) => this.errors.show(e),
@@ -128,6 +130,7 @@ export class App {
         this.errors.show(e);
       },
     );
+    if (import.meta.env.DEV) await applyDevSwitches(this.api, location.search).catch((e: unknown) => this.errors.show(e));
     // Before the first refresh rewrites the list of what is stored: was anything evicted?
     try {
       const lost = checkEviction(await this.api.listRuns(), await this.api.listDatasets());
@@ -136,7 +139,7 @@ export class App {
       this.errors.show(e);
     }
     await this.refreshRuns();
-    const first = this.runs.all()[0];
+    const first = this.store.get().runs[0];
     if (first) void this.select(first);
     void this.storage.refresh();
     const sample = new URLSearchParams(location.search).get('sample');
@@ -166,64 +169,27 @@ export class App {
 
   // ---- events ----
 
-  private live(id: string): RunLive {
-    let l = this.lives.get(id);
-    if (!l) this.lives.set(id, (l = emptyLive()));
-    return l;
-  }
-
+  /** A worker event: the state changes (page-state.ts), then what only the page shell does. */
   private handle(e: RunEvent): void {
-    const live = this.live(e.runId);
+    this.store.update((s) => applyEvent(s, e));
     switch (e.type) {
-      case 'progress':
-        addPoint(live.trace, { step: e.step, lr: e.lr, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy });
-        live.last = e;
-        this.runs.update(e.runId, { step: e.step, epoch: e.epoch, totalSteps: e.totalSteps });
-        break;
       case 'status': {
-        this.runs.update(e.runId, { status: e.status, lastError: e.message });
-        const run = this.runs.get(e.runId);
-        if (run) this.liveView.setRun(run);
+        const run = runById(this.store.get(), e.runId);
         if (e.status === 'failed' || e.status === 'diverged' || (e.status === 'paused' && e.message)) this.errors.show(new Error(e.message ?? `Run ${run?.name ?? e.runId} ${e.status}.`));
         else if (e.status !== 'running') this.status.say(`Run ${run?.name ?? ''} is ${e.status}.`);
         this.refreshRunsSoon();
         break;
       }
       case 'checkpoint':
-        this.ckpts.changed(e.runId);
-        this.storage.refreshSoon();
         this.refreshRunsSoon(2000); // the stored record now has a newer best metric
         break;
-      case 'warning':
-        if (!live.warnings.includes(e.message)) live.warnings.push(e.message);
-        break;
-      case 'sample':
-        live.sample = { step: e.step, text: e.text };
-        break;
-      case 'confusion':
-        live.confusion = e;
-        break;
     }
-    this.liveView.changed(e.runId);
-  }
-
-  private refreshRunsSoon(ms = 300): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = window.setTimeout(() => {
-      this.refreshTimer = 0;
-      void this.refreshRuns();
-    }, ms);
   }
 
   private async refreshRuns(): Promise<void> {
     try {
-      // the stored record lags the live events by up to a checkpoint interval: keep the newer step
-      const runs = (await this.api.listRuns()).map((r) => {
-        const last = this.lives.get(r.id)?.last;
-        return last && r.status === 'running' && last.step > r.step ? { ...r, step: last.step, epoch: last.epoch } : r;
-      });
-      this.runs.setRuns(runs);
-      this.interrupted.sync(runs);
+      const runs = withLiveSteps(await this.api.listRuns(), this.store.get().lives);
+      this.store.set({ runs });
       rememberStored(runs, await this.api.listDatasets());
       // a run trained by another tab: look again once that tab lets go of it
       for (const r of runs) {
@@ -238,9 +204,6 @@ export class App {
           );
         }
       }
-      const shown = this.liveView.runId && runs.find((r) => r.id === this.liveView.runId);
-      if (shown) this.liveView.setRun(shown);
-      else if (this.liveView.runId) this.liveView.hide();
     } catch (e) {
       this.errors.show(e);
     }
@@ -248,39 +211,40 @@ export class App {
 
   /** Fills a run's curves from its newest checkpoint, once, keeping live points newer than it. */
   private async seed(id: string): Promise<void> {
-    const live = this.live(id);
-    if (live.seeded) return;
-    live.seeded = true;
+    if (this.store.get().lives.get(id)?.seeded) return;
+    this.store.update((s) => patchLive(s, id, () => ({ seeded: true })));
     try {
       const cks = await this.api.listCheckpoints(id);
       const newest = cks.reduce<(typeof cks)[number] | null>((a, c) => (!a || c.step > a.step ? c : a), null);
       if (!newest) return;
       const x = await this.api.inspectCheckpoint(newest.id);
       const t = traceFromHistory(x.history);
-      const old = live.trace;
       const after = t.step.length ? t.step[t.step.length - 1]! : -1;
-      for (let i = 0; i < old.step.length; i++) {
-        if (old.step[i]! > after) addPoint(t, { step: old.step[i]!, trainLoss: old.train[i] ?? undefined, valLoss: old.val[i] ?? undefined, valAccuracy: old.acc[i] ?? undefined, lr: old.lr[i] ?? undefined });
-      }
-      live.trace = t;
-      this.liveView.changed(id);
+      // the points that arrived live while the checkpoint was read
+      this.store.update((s) =>
+        patchLive(s, id, (l) => {
+          const old = l.trace;
+          for (let i = 0; i < old.step.length; i++) {
+            if (old.step[i]! > after) addPoint(t, { step: old.step[i]!, trainLoss: old.train[i] ?? undefined, valLoss: old.val[i] ?? undefined, valAccuracy: old.acc[i] ?? undefined, lr: old.lr[i] ?? undefined });
+          }
+          return { trace: t };
+        }),
+      );
     } catch {
       // no history to show (checkpoint deleted or unreadable): the live curve starts now
     }
   }
 
   private async select(run: RunSummary): Promise<void> {
-    this.runs.setSelected(run.id);
-    this.liveView.show(run, this.live(run.id));
+    this.store.set({ selected: run.id });
     await this.seed(run.id);
   }
 
   private async runStarted(id: string, warnings: string[] = []): Promise<void> {
-    const live = this.live(id);
-    for (const w of warnings) if (!live.warnings.includes(w)) live.warnings.push(w);
+    if (warnings.length) this.store.update((s) => patchLive(s, id, (l) => ({ warnings: [...l.warnings, ...warnings.filter((w) => !l.warnings.includes(w))] })));
     this.interrupted.dismiss(id);
     await this.refreshRuns();
-    const run = this.runs.get(id);
+    const run = runById(this.store.get(), id);
     if (run) await this.select(run);
     if (warnings.length) this.status.say(warnings.join(' '));
     document.getElementById('live')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
@@ -297,9 +261,8 @@ export class App {
   private async remove(run: RunSummary): Promise<void> {
     try {
       await this.api.deleteRun(run.id);
-      this.lives.delete(run.id);
+      this.store.update((s) => dropLive(s, run.id));
       this.interrupted.dismiss(run.id);
-      if (this.ckpts.runId === run.id) this.ckpts.close();
       this.status.say(`Deleted run ${run.name}.`);
     } catch (e) {
       this.errors.show(e);
@@ -309,24 +272,21 @@ export class App {
   }
 
   private async start(values: RunFormValues): Promise<void> {
-    const p = this.data.preview;
+    const p = this.store.get().preview;
     if (!p) return;
     const v = this.data.withValFraction(values)!;
-    this.form.setBusy(true);
     try {
       const id = await this.api.startRun({ datasetHash: p.hash, choices: p.choices, overrides: v.overrides, checkpoints: v.checkpoints, name: v.name }, this.ctx.onEvent);
-      this.live(id).seeded = true; // a new run: its curve starts at step 0
+      this.store.update((s) => patchLive(s, id, () => ({ seeded: true }))); // a new run: its curve starts at step 0
       this.status.say('Training started.');
       await this.runStarted(id);
     } catch (e) {
       this.errors.show(e);
-    } finally {
-      this.form.setBusy(false);
     }
   }
 
   private async switchBackend(b: BackendName) {
-    if (this.runs.all().some((r) => r.status === 'running' && !r.busyElsewhere)) {
+    if (this.store.get().runs.some((r) => r.status === 'running' && !r.busyElsewhere)) {
       this.errors.show(new Error('Pause the running run before switching the backend.'));
       return null;
     }
@@ -345,7 +305,7 @@ export class App {
     try {
       const bytes = new Uint8Array(await f.file.arrayBuffer());
       const r = await this.api.importCheckpoint(f.file.name, transfer(bytes, [bytes.buffer as ArrayBuffer]));
-      this.lives.delete(r.runId);
+      this.store.update((s) => dropLive(s, r.runId));
       await this.refreshRuns();
       this.importView.show(f.file.name, r);
       this.status.say(`Imported ${f.file.name}: ${r.inspection.family} at step ${r.inspection.step}.`);

@@ -3,57 +3,8 @@
 // frame, so a fast run never floods the main thread with redraws.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { MetricPoint } from '../engine/state';
 import { h } from './dom';
-
-/** Column-wise metric history of one run, x = step. `null` where a value was not measured. */
-export interface Trace {
-  step: number[];
-  train: (number | null)[];
-  val: (number | null)[];
-  acc: (number | null)[];
-  lr: (number | null)[];
-}
-
-export function emptyTrace(): Trace {
-  return { step: [], train: [], val: [], acc: [], lr: [] };
-}
-
-const val = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
-
-/**
- * Adds one point. A second report for the same step (training loss, then an evaluation) merges
- * into the same column; a step earlier than the last one (resumed from an older checkpoint)
- * drops the part of the curve that the run is about to redo.
- */
-export function addPoint(t: Trace, p: Omit<MetricPoint, 'epoch'>): void {
-  while (t.step.length > 0 && t.step[t.step.length - 1]! > p.step) {
-    t.step.pop();
-    t.train.pop();
-    t.val.pop();
-    t.acc.pop();
-    t.lr.pop();
-  }
-  const last = t.step.length - 1;
-  if (last >= 0 && t.step[last] === p.step) {
-    t.train[last] = val(p.trainLoss) ?? t.train[last]!;
-    t.val[last] = val(p.valLoss) ?? t.val[last]!;
-    t.acc[last] = val(p.valAccuracy) ?? t.acc[last]!;
-    t.lr[last] = val(p.lr) ?? t.lr[last]!;
-    return;
-  }
-  t.step.push(p.step);
-  t.train.push(val(p.trainLoss));
-  t.val.push(val(p.valLoss));
-  t.acc.push(val(p.valAccuracy));
-  t.lr.push(val(p.lr));
-}
-
-export function traceFromHistory(history: MetricPoint[]): Trace {
-  const t = emptyTrace();
-  for (const p of history) addPoint(t, p);
-  return t;
-}
+import type { Trace } from './trace';
 
 const COLORS = { train: '#2563eb', val: '#dc2626', acc: '#059669', lr: '#7c3aed' };
 

@@ -2,7 +2,8 @@
 // a fresh run from its weights. Also the inspection view shared with the import flow.
 import type { CheckpointInspection, CheckpointSummary, RunSummary } from '../worker/protocol';
 import { choicesOf, withCheckpoint, type Ctx } from './ctx';
-import { button, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace } from './dom';
+import { button, debounce, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace, whileDisabled } from './dom';
+import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
 
 /** Saves bytes as a file through a temporary object URL and `<a download>`. */
@@ -64,7 +65,8 @@ export class CheckpointBrowser {
   private listBox: HTMLElement;
   private detail: HTMLElement;
   private run: RunSummary | null = null;
-  private refreshTimer = 0;
+  /** checkpoint writes come in bursts (latest, best, periodic at one step): list them once. */
+  private refreshSoon = debounce(() => void this.refresh(), 500);
   private list = h('ul', { class: 'ckpt-list' });
   private rows = new Map<string, CkRow>();
 
@@ -79,10 +81,20 @@ export class CheckpointBrowser {
       this.listBox,
       this.detail,
     );
-  }
-
-  get runId(): string | null {
-    return this.run?.id ?? null;
+    const { store } = ctx;
+    store.subscribe(
+      (s) => s.checkpointWrites,
+      (now, before) => {
+        if (this.run && now.get(this.run.id) !== before.get(this.run.id)) this.refreshSoon();
+      },
+    );
+    // the run was deleted: its checkpoints went with it
+    store.subscribe(
+      (s) => s.runs,
+      (runs) => {
+        if (this.run && !runs.some((r) => r.id === this.run!.id)) this.close();
+      },
+    );
   }
 
   async show(run: RunSummary): Promise<void> {
@@ -105,15 +117,6 @@ export class CheckpointBrowser {
     replace(this.detail);
     this.rows.clear();
     replace(this.list);
-  }
-
-  /** A checkpoint was written or deleted: refresh soon (writes come in bursts). */
-  changed(runId: string): void {
-    if (this.run?.id !== runId || this.refreshTimer) return;
-    this.refreshTimer = window.setTimeout(() => {
-      this.refreshTimer = 0;
-      void this.refresh();
-    }, 500);
   }
 
   async refresh(): Promise<void> {
@@ -171,16 +174,7 @@ export class CheckpointBrowser {
   private row(run: RunSummary, first: CheckpointSummary): CkRow {
     const withId = <T>(c: CheckpointSummary, fn: (id: string) => Promise<T>) => withCheckpoint(this.ctx.api, c.id, { runId: run.id, kind: c.kind }, fn);
     const act = (label: string, f: (c: CheckpointSummary) => Promise<void>, cls = '') => {
-      const b: HTMLButtonElement = button(
-        label,
-        () => {
-          b.disabled = true;
-          f(rec.current)
-            .catch((e: unknown) => this.ctx.error(e))
-            .finally(() => (b.disabled = false));
-        },
-        { class: cls },
-      );
+      const b: HTMLButtonElement = button(label, () => void whileDisabled(b, () => f(rec.current), (e) => this.ctx.error(e)), { class: cls });
       return b;
     };
     const actions = h(
@@ -196,7 +190,7 @@ export class CheckpointBrowser {
         this.ctx.say(`Downloading ${f.name}`);
       }),
       act('Resume from this checkpoint', async (c) => {
-        if (this.ctx.run(run.id)?.status === 'running') throw new Error('This run is training; pause it before resuming from another checkpoint.');
+        if (runById(this.ctx.store.get(), run.id)?.status === 'running') throw new Error('This run is training; pause it before resuming from another checkpoint.');
         const r = await withId(c, (id) => this.ctx.api.resumeOnDataset(id, run.datasetHash, this.ctx.onEvent));
         await this.ctx.runStarted(r.runId, r.warnings);
         this.ctx.say(`Resumed ${run.name} from the ${c.kind} checkpoint at step ${c.step}.`);

@@ -1,13 +1,17 @@
-// What the panels share: the worker API, the one proxied event handler, and the page-wide
-// reactions (error banner, status line, refreshes). app.ts builds it; panels only use it.
+// What the panels share: the worker API, the one proxied event handler, the page state (store),
+// and the page-wide reactions (error banner, status line, refreshes). app.ts builds it; panels
+// only use it.
 import type { ProxyMarked } from 'comlink';
-import type { DataChoices, DatasetPreview, RunSummary } from '../worker/protocol';
+import type { DataChoices, RunSummary } from '../worker/protocol';
 import type { Api, OnEvent } from './api';
+import type { PageStore } from './page-state';
 import type { RunFormValues } from './run-form';
 
 export interface Ctx {
   api: Api;
-  /** Passed to every call that trains; routes events to the run list and the live view. */
+  /** The page state: runs, live progress, the previewed dataset, the selection (page-state.ts). */
+  store: PageStore;
+  /** Passed to every call that trains; writes its events into the page state. */
   onEvent: OnEvent & ProxyMarked;
   error(e: unknown): void;
   /** Hides the error banner (a new attempt is under way). */
@@ -17,11 +21,8 @@ export interface Ctx {
   runStarted(runId: string, warnings?: string[]): Promise<void>;
   refreshRuns(): Promise<void>;
   refreshStorage(): void;
-  /** The dataset in the preview, if any. */
-  preview(): DatasetPreview | null;
   /** The form's training settings (no model sizes), when the form is loaded for `datasetHash`. */
   formTraining(datasetHash: string): RunFormValues | null;
-  run(id: string): RunSummary | undefined;
 }
 
 /** How a run parsed its dataset, so a plan on the same data reads it the same way. */

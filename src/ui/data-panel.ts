@@ -26,7 +26,6 @@ export interface DataHooks {
 }
 
 export class DataPanel {
-  preview: DatasetPreview | null = null;
   readonly content: Node[];
   private previewHost = h('section', { class: 'preview', 'data-testid': 'dataset-preview', hidden: true, 'aria-label': 'Dataset preview' });
   private valFraction = valFractionInput();
@@ -131,13 +130,18 @@ export class DataPanel {
    */
   async restoreLast(): Promise<void> {
     const last = readLast();
-    if (!last || this.preview || this.parsing) return;
+    if (!last || this.preview() || this.parsing) return;
     try {
       const p = await this.ctx.api.reparse(last.hash, last.choices);
-      if (!this.preview && !this.parsing) await this.show(p);
+      if (!this.preview() && !this.parsing) await this.show(p);
     } catch {
       forgetLast(last.hash);
     }
+  }
+
+  /** The dataset in the preview: kept in the page state, which this panel writes. */
+  private preview(): DatasetPreview | null {
+    return this.ctx.store.get().preview;
   }
 
   private showParse(fraction: number, what: string): void {
@@ -147,7 +151,7 @@ export class DataPanel {
   }
 
   private async show(p: DatasetPreview): Promise<void> {
-    this.preview = p;
+    this.ctx.store.set({ preview: p });
     writeLast({ hash: p.hash, choices: p.choices });
     renderPreview(this.previewHost, p, { onChoices: (c) => void this.reparse(p.hash, c) }, this.valFraction);
     await this.hooks.previewed(p);
@@ -158,7 +162,8 @@ export class DataPanel {
       await this.show(await this.ctx.api.reparse(hash, choices));
     } catch (e) {
       this.ctx.error(e);
-      if (this.preview) renderPreview(this.previewHost, this.preview, { onChoices: (c) => void this.reparse(hash, c) }, this.valFraction);
+      const p = this.preview();
+      if (p) renderPreview(this.previewHost, p, { onChoices: (c) => void this.reparse(hash, c) }, this.valFraction);
     }
   }
 }

@@ -34,16 +34,57 @@ export function button(label: string, onClick: (ev: MouseEvent) => void, attrs: 
   return b;
 }
 
-/** Runs a button's action with the button disabled, handing any error to `onError`. */
-export async function whileDisabled(btn: HTMLButtonElement | null, f: () => Promise<unknown>, onError: (e: unknown) => void): Promise<void> {
-  if (btn) btn.disabled = true;
+/**
+ * The page's one busy-button helper: runs a button's action with the button disabled (and
+ * labelled `busyLabel` meanwhile, when given), handing any error to `onError`. Every button whose
+ * action takes a while goes through here, so none can be pressed twice into two runs.
+ */
+export async function whileDisabled(btn: HTMLButtonElement | null, f: () => Promise<unknown>, onError: (e: unknown) => void, busyLabel?: string): Promise<void> {
+  const label = btn?.textContent ?? null;
+  if (btn) {
+    btn.disabled = true;
+    if (busyLabel !== undefined) btn.textContent = busyLabel;
+  }
   try {
     await f();
   } catch (e) {
     onError(e);
   } finally {
-    if (btn) btn.disabled = false;
+    if (btn) {
+      btn.disabled = false;
+      if (busyLabel !== undefined) btn.textContent = label;
+    }
   }
+}
+
+export interface Debounced {
+  /** Asks for a run of `f`; `wait` overrides the delay when this call starts a new burst. */
+  (wait?: number): void;
+  cancel(): void;
+}
+
+/**
+ * The page's one debounce helper: a burst of calls becomes one call of `f`, `wait` ms after the
+ * first of them. Later calls join the pending one instead of pushing it back: during training,
+ * events arrive every fraction of a second without a pause, and a trailing debounce would then
+ * never refresh at all. `wait` may be a function, asked when a burst starts (a rate limit).
+ */
+export function debounce(f: () => void, wait: number | (() => number)): Debounced {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const call = (override?: number) => {
+    if (timer !== null) return;
+    const ms = override ?? (typeof wait === 'number' ? wait : wait());
+    timer = setTimeout(() => {
+      timer = null;
+      f();
+    }, ms);
+  };
+  return Object.assign(call, {
+    cancel() {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  });
 }
 
 let idCounter = 0;

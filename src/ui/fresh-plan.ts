@@ -2,9 +2,9 @@
 // (resume or fresh, and why), which tensors load and which are re-initialised, then start a
 // fresh run or, where allowed, resume on that dataset.
 import type { DataChoices, FreshPlanView } from '../worker/protocol';
-import type { DatasetListing } from './api';
+import type { DatasetListing, Family } from './api';
 import { withCheckpoint, type CheckpointSlot, type Ctx } from './ctx';
-import { button, field, h, replace, select } from './dom';
+import { button, field, h, replace, select, whileDisabled } from './dom';
 
 export interface FreshSource {
   checkpointId: string;
@@ -65,7 +65,7 @@ export class FreshPlan {
   }
 
   private choicesFor(hash: string): DataChoices {
-    const p = this.ctx.preview();
+    const p = this.ctx.store.get().preview;
     if (p && p.hash === hash) return p.choices;
     if (hash === this.src.datasetHash) return this.src.choices;
     return {};
@@ -82,7 +82,7 @@ export class FreshPlan {
       replace(this.body, h('p', {}, 'No dataset is stored in this browser. Open a dataset first (drop it on the page or pick a sample), then come back here.'));
       return;
     }
-    const preferred = [this.opts.preferHash, this.ctx.preview()?.hash, this.src.datasetHash].find((x) => x && this.datasets.some((d) => d.hash === x)) ?? this.datasets[0]!.hash;
+    const preferred = [this.opts.preferHash, this.ctx.store.get().preview?.hash, this.src.datasetHash].find((x) => x && this.datasets.some((d) => d.hash === x)) ?? this.datasets[0]!.hash;
     const sel = select(
       this.datasets.map((d) => ({ value: d.hash, label: `${d.name} (${d.summary})${d.hash === this.src.datasetHash ? ' [trained on]' : ''}` })),
       preferred,
@@ -116,41 +116,31 @@ export class FreshPlan {
   }
 
   private async startFresh(hash: string, choices: DataChoices, btn: HTMLButtonElement): Promise<void> {
-    btn.disabled = true;
-    try {
+    await whileDisabled(btn, async () => {
       const api = this.ctx.api;
       let values = this.ctx.formTraining(hash);
       if (!values) {
-        const d = await api.defaults(hash, choices, this.src.family as 'mlp' | 'cnn' | 'charlm');
+        const d = await api.defaults(hash, choices, this.src.family as Family);
         const o = { ...d.overrides };
-        // the architecture comes from the checkpoint: no sizes from the defaults
-        for (const k of ['hidden', 'filters', 'contextLength', 'dModel', 'numHeads', 'numLayers'] as const) delete o[k];
+        // the architecture comes from the checkpoint: none of the family's settings from the defaults
+        for (const f of d.modelFields) delete o[f.key];
         values = { overrides: o, checkpoints: d.checkpoints };
       }
-      const overrides = { ...values.overrides, family: this.src.family as 'mlp' | 'cnn' | 'charlm' };
+      const overrides = { ...values.overrides, family: this.src.family as Family };
       const r = await this.withId((id) => api.startFresh(id, { datasetHash: hash, choices, overrides, checkpoints: values.checkpoints, name: values.name }, this.ctx.onEvent));
       const n = r.plan.loaded.length;
       const m = r.plan.reinitialised.length;
       await this.ctx.runStarted(r.runId, m > 0 ? [`Fresh run: ${n} tensors loaded from the checkpoint, ${m} re-initialised (${r.plan.reinitialised.map((x) => x.name).join(', ')}).`] : []);
       this.ctx.say(`Fresh run started: ${n} tensors loaded, ${m} re-initialised.`);
-    } catch (e) {
-      this.ctx.error(e);
-    } finally {
-      btn.disabled = false;
-    }
+    }, (e) => this.ctx.error(e));
   }
 
   private async resume(hash: string, btn: HTMLButtonElement): Promise<void> {
-    btn.disabled = true;
-    try {
+    await whileDisabled(btn, async () => {
       const r = await this.withId((id) => this.ctx.api.resumeOnDataset(id, hash, this.ctx.onEvent));
       await this.ctx.runStarted(r.runId, r.warnings);
       this.ctx.say('Resumed from the checkpoint.');
-    } catch (e) {
-      this.ctx.error(e);
-    } finally {
-      btn.disabled = false;
-    }
+    }, (e) => this.ctx.error(e));
   }
 }
 

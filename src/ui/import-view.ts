@@ -5,7 +5,8 @@ import type { DatasetPreview } from '../worker/protocol';
 import type { ImportResult } from './api';
 import { renderInspection } from './checkpoints';
 import type { Ctx } from './ctx';
-import { button, h, replace } from './dom';
+import { button, h, replace, whileDisabled } from './dom';
+import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
 
 export class ImportView {
@@ -72,7 +73,7 @@ export class ImportView {
   private source() {
     const { name, r } = this.current!;
     const x = r.inspection;
-    const data = this.ctx.run(r.runId)?.config?.data ?? {};
+    const data = runById(this.ctx.store.get(), r.runId)?.config?.data ?? {};
     return { checkpointId: r.checkpointId, family: x.family, datasetHash: x.datasetHash, choices: { label: data.label, task: data.task }, label: name };
   }
 
@@ -85,16 +86,15 @@ export class ImportView {
   private async resume(datasetHash: string, btn: HTMLButtonElement): Promise<void> {
     const cur = this.current;
     if (!cur) return;
-    btn.disabled = true;
-    try {
-      const r = await this.ctx.api.resumeOnDataset(cur.r.checkpointId, datasetHash, this.ctx.onEvent);
-      await this.ctx.runStarted(r.runId, r.warnings);
-      this.ctx.say(`Resumed ${cur.name} at step ${cur.r.inspection.step}.`);
-      this.close();
-    } catch (e) {
-      this.ctx.error(e);
-    } finally {
-      btn.disabled = false;
-    }
+    await whileDisabled(
+      btn,
+      async () => {
+        const r = await this.ctx.api.resumeOnDataset(cur.r.checkpointId, datasetHash, this.ctx.onEvent);
+        await this.ctx.runStarted(r.runId, r.warnings);
+        this.ctx.say(`Resumed ${cur.name} at step ${cur.r.inspection.step}.`);
+        this.close();
+      },
+      (e) => this.ctx.error(e),
+    );
   }
 }

@@ -1,18 +1,24 @@
 // On load, runs cut off by a reload or a crash are listed prominently with a one-click Resume.
+// Drawn from the page state's runs (page-state.ts).
 import type { RunSummary } from '../worker/protocol';
 import { button, h } from './dom';
+import type { PageStore } from './page-state';
 
 export class InterruptedBanners {
   readonly el: HTMLElement;
   private shown = new Map<string, HTMLElement>();
   private dismissed = new Set<string>();
 
-  constructor(private onResume: (run: RunSummary, btn: HTMLButtonElement) => void) {
+  constructor(
+    store: PageStore,
+    private onResume: (run: RunSummary, btn: HTMLButtonElement) => void,
+  ) {
     this.el = h('div', { class: 'interrupted' });
+    store.subscribe((s) => s.runs, (runs) => this.sync(runs));
   }
 
   /** Shows one banner per interrupted run (newest first, at most 3), hides the rest. */
-  sync(runs: RunSummary[]): void {
+  private sync(runs: readonly RunSummary[]): void {
     const want = runs.filter((r) => r.status === 'interrupted' && !this.dismissed.has(r.id)).slice(0, 3);
     const ids = new Set(want.map((r) => r.id));
     for (const [id, el] of this.shown) {

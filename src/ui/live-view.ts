@@ -1,29 +1,16 @@
 // The selected run, live: step counter, progress with ETA, speed, the latest losses, charts,
 // the latest generated text (language models), the confusion matrix (classifiers), warnings,
-// and "continue training" settings for a stopped run. Text updates are batched per frame.
+// and "continue training" settings for a stopped run. Text updates are batched per frame. It
+// shows the page state's selected run and that run's live record (page-state.ts).
 import type { RunEvent, RunSummary } from '../worker/protocol';
 import type { ResumeOverrides } from './api';
-import { emptyTrace, RunCharts, type Trace } from './charts';
+import { RunCharts } from './charts';
 import { button, field, fmtDuration, fmtNum, fmtPct, h, numberInput, readNumber, replace } from './dom';
+import { emptyLive, runById, type PageStore, type RunLive } from './page-state';
 import { bestText } from './run-list';
+import { shallowEqual } from './store';
 
-type Progress = Extract<RunEvent, { type: 'progress' }>;
 type Confusion = Extract<RunEvent, { type: 'confusion' }>;
-
-/** Everything the page keeps about a run's live state (per run, so switching views is instant). */
-export interface RunLive {
-  trace: Trace;
-  last: Progress | null;
-  sample: { step: number; text: string } | null;
-  confusion: Confusion | null;
-  warnings: string[];
-  /** true once the trace holds the run's history from its newest checkpoint (or live events from step 0). */
-  seeded: boolean;
-}
-
-export function emptyLive(): RunLive {
-  return { trace: emptyTrace(), last: null, sample: null, confusion: null, warnings: [], seeded: false };
-}
 
 /** The newest measured value (scans back only over the few points without one). */
 function lastOf(a: (number | null)[]): number | undefined {
@@ -52,7 +39,10 @@ export class LiveView {
   private live: RunLive | null = null;
   private frame = 0;
 
-  constructor(private onContinue: (run: RunSummary, o: ResumeOverrides) => void) {
+  constructor(
+    store: PageStore,
+    private onContinue: (run: RunSummary, o: ResumeOverrides) => void,
+  ) {
     this.title = h('h3', {}, 'No run selected');
     this.statusEl = h('p', { class: 'live-status', role: 'status', 'aria-live': 'polite' });
     this.stepEl = h('span', { 'data-testid': 'live-step' }, '0');
@@ -82,14 +72,20 @@ export class LiveView {
     );
     this.view.hidden = true;
     this.el = h('div', {}, this.placeholder, this.view);
-  }
-
-  get runId(): string | null {
-    return this.run?.id ?? null;
+    // the selected run's summary and live record; a selected run that was deleted hides the view
+    store.subscribe(
+      (s) => [runById(s, s.selected), s.selected === null ? undefined : s.lives.get(s.selected)] as const,
+      ([run, live]) => {
+        if (!run) this.hide();
+        else if (this.run?.id !== run.id) this.show(run, live ?? emptyLive());
+        else this.update(run, live);
+      },
+      shallowEqual,
+    );
   }
 
   /** Shows a run; `live` is the page's record of it (possibly still being filled). */
-  show(run: RunSummary, live: RunLive): void {
+  private show(run: RunSummary, live: RunLive): void {
     const switched = this.run?.id !== run.id;
     this.run = run;
     this.live = live;
@@ -105,21 +101,17 @@ export class LiveView {
     this.schedule();
   }
 
-  /** The run's summary changed (status, step from a list refresh). */
-  setRun(run: RunSummary): void {
-    if (this.run?.id !== run.id) return;
-    const statusChanged = this.run.status !== run.status;
+  /** The shown run's summary (status, step) or live record changed: redraw on the next frame. */
+  private update(run: RunSummary, live: RunLive | undefined): void {
+    const statusChanged = this.run!.status !== run.status;
     this.run = run;
+    if (live) this.live = live;
     if (statusChanged) this.renderContinue(run);
     this.schedule();
   }
 
-  /** Something new for the shown run: redraw on the next frame. */
-  changed(runId: string): void {
-    if (this.run?.id === runId) this.schedule();
-  }
-
-  hide(): void {
+  private hide(): void {
+    if (!this.run) return;
     this.run = null;
     this.live = null;
     this.charts?.destroy();

@@ -3,7 +3,7 @@
 import type { ConfigOverrides } from '../engine/config';
 import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
 import type { Defaults, Family } from './api';
-import { field, h, numberInput, readNumber, replace, select, uid } from './dom';
+import { field, h, numberInput, readNumber, replace, select, uid, whileDisabled } from './dom';
 import { fieldInputs } from './field-inputs';
 
 export interface RunFormValues {
@@ -24,7 +24,8 @@ export class RunForm {
   constructor(
     /** asks the worker for defaults (family undefined = the dataset's default family). */
     private loadDefaults: (p: DatasetPreview, family?: Family) => Promise<Defaults>,
-    private onStart: (v: RunFormValues) => void,
+    /** starts the run; the button stays disabled (and says so) until this settles. */
+    private onStart: (v: RunFormValues) => Promise<void>,
     private onError: (e: unknown) => void,
   ) {
     this.body = h('div', { class: 'form-body' }, h('p', { class: 'muted' }, 'Open a dataset or pick a sample first.'));
@@ -35,7 +36,7 @@ export class RunForm {
       if (!this.read) return;
       const v = this.read();
       if (typeof v === 'string') this.onError(new Error(v));
-      else this.onStart(v);
+      else void whileDisabled(this.startBtn, () => this.onStart(v), this.onError, 'Starting...');
     });
   }
 
@@ -55,11 +56,6 @@ export class RunForm {
     } catch (e) {
       this.onError(e);
     }
-  }
-
-  setBusy(busy: boolean): void {
-    this.startBtn.disabled = busy || !this.read;
-    this.startBtn.textContent = busy ? 'Starting...' : 'Start training';
   }
 
   /** Training settings only (no model sizes): for a fresh run whose architecture comes from a checkpoint. */

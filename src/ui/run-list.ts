@@ -1,8 +1,10 @@
 // The list of runs: status, dataset, model, progress, best metric, and the buttons that act on
 // each run. Rows are kept by run id and patched in place, so a progress event never rebuilds
-// the list (and never steals keyboard focus from a button).
+// the list (and never steals keyboard focus from a button). It draws the page state's runs and
+// selection (page-state.ts); the buttons call back into App.
 import type { RunStatus, RunSummary } from '../worker/protocol';
 import { button, fmtNum, fmtPct, h, replace } from './dom';
+import { runById, type PageStore } from './page-state';
 
 export interface RunActions {
   select(run: RunSummary): void;
@@ -53,64 +55,68 @@ export class RunList {
   private list: HTMLElement;
   private empty: HTMLElement;
   private rows = new Map<string, Row>();
-  private runs = new Map<string, RunSummary>();
+  /** the summary each row shows: a row is patched only when its run's summary object changed. */
+  private shown = new Map<string, RunSummary>();
+  private order: string[] = [];
   private selected: string | null = null;
   private frame = 0;
-  private dirty = new Set<string>();
 
-  constructor(private actions: RunActions) {
+  constructor(
+    private store: PageStore,
+    private actions: RunActions,
+  ) {
     this.list = h('ul', { class: 'run-list', 'aria-label': 'Runs' });
     this.empty = h('p', { class: 'muted' }, 'No runs yet. Start one from the form.');
     this.el = h('div', {}, this.empty, this.list);
+    store.subscribe((s) => s.runs, (runs) => this.render(runs));
+    store.subscribe((s) => s.selected, (id) => this.setSelected(id));
+    this.render(store.get().runs);
   }
 
-  get(id: string): RunSummary | undefined {
-    return this.runs.get(id);
-  }
-
-  all(): RunSummary[] {
-    return [...this.runs.values()];
-  }
-
-  /** Replaces the whole set (from listRuns), keeping rows that still exist. */
-  setRuns(runs: RunSummary[]): void {
+  /** Keeps one row per run, in the state's order, showing that run's summary. */
+  private render(runs: readonly RunSummary[]): void {
     const ids = new Set(runs.map((r) => r.id));
     for (const [id, row] of this.rows) {
       if (!ids.has(id)) {
         row.el.remove();
         this.rows.delete(id);
-        this.runs.delete(id);
+        this.shown.delete(id);
       }
     }
     for (const r of runs) {
-      this.runs.set(r.id, r);
-      const row = this.rows.get(r.id) ?? this.create(r);
-      this.patch(row, r);
-      this.list.appendChild(row.el); // keeps the order listRuns gave (newest first)
+      if (this.rows.has(r.id)) continue;
+      this.patch(this.create(r), r); // a new row is complete when it appears
+      this.shown.set(r.id, r);
     }
+    // Re-append only when the order changed: moving a row would take keyboard focus off its buttons.
+    const order = runs.map((r) => r.id);
+    if (order.join() !== this.order.join()) for (const id of order) this.list.appendChild(this.rows.get(id)!.el);
+    this.order = order;
     this.empty.hidden = runs.length > 0;
-  }
-
-  /** A live change to one run (progress or status); drawn on the next animation frame. */
-  update(id: string, patch: Partial<RunSummary>): void {
-    const r = this.runs.get(id);
-    if (!r) return;
-    this.runs.set(id, { ...r, ...patch });
-    this.dirty.add(id);
-    if (this.frame === 0) {
+    // A new status changes the buttons: at once. Progress arrives many times a second: the
+    // other changes are drawn at most once per frame.
+    for (const r of runs) {
+      const was = this.shown.get(r.id)!;
+      if (was !== r && (was.status !== r.status || !!was.busyElsewhere !== !!r.busyElsewhere)) {
+        this.patch(this.rows.get(r.id)!, r);
+        this.shown.set(r.id, r);
+      }
+    }
+    if (this.frame === 0 && runs.some((r) => this.shown.get(r.id) !== r)) {
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
-        for (const d of this.dirty) {
-          const row = this.rows.get(d);
-          const run = this.runs.get(d);
-          if (row && run) this.patch(row, run);
+        for (const r of this.store.get().runs) {
+          const row = this.rows.get(r.id);
+          if (row && this.shown.get(r.id) !== r) {
+            this.patch(row, r);
+            this.shown.set(r.id, r);
+          }
         }
-        this.dirty.clear();
       });
     }
   }
 
-  setSelected(id: string | null): void {
+  private setSelected(id: string | null): void {
     this.selected = id;
     for (const [rid, row] of this.rows) {
       row.el.classList.toggle('selected', rid === id);
@@ -121,7 +127,7 @@ export class RunList {
   private create(r: RunSummary): Row {
     const name = h('button', { type: 'button', class: 'run-name linklike', 'aria-pressed': 'false', title: 'Show this run in the live view' });
     name.addEventListener('click', () => {
-      const run = this.runs.get(r.id);
+      const run = runById(this.store.get(), r.id);
       if (run) this.actions.select(run);
     });
     const row: Row = {
@@ -171,7 +177,7 @@ export class RunList {
 
   private buttons(row: Row, id: string, status: RunStatus, elsewhere: boolean): void {
     const act = (f: (run: RunSummary) => void) => () => {
-      const run = this.runs.get(id);
+      const run = runById(this.store.get(), id);
       if (run) f(run);
     };
     const b: HTMLButtonElement[] = [];

@@ -2,7 +2,7 @@
 // "keep data persistent" request (made on the page: navigator.storage.persist), and the stored
 // datasets with "Use" and "Delete dataset".
 import type { Ctx } from './ctx';
-import { button, fmtBytes, fmtMB, fmtTime, h, replace } from './dom';
+import { button, debounce, fmtBytes, fmtMB, fmtTime, h, replace } from './dom';
 
 export class StoragePanel {
   readonly el: HTMLElement;
@@ -10,8 +10,12 @@ export class StoragePanel {
   private persistLine: HTMLElement;
   private persistBtn: HTMLButtonElement;
   private datasetsBox: HTMLElement;
-  private timer = 0;
   private last = 0;
+  /** Refreshes at most every 3 seconds (checkpoint writes come often during training). */
+  readonly refreshSoon = debounce(
+    () => void this.refresh(),
+    () => Math.max(0, 3000 - (performance.now() - this.last)),
+  );
 
   constructor(
     private ctx: Ctx,
@@ -22,16 +26,8 @@ export class StoragePanel {
     this.persistBtn = button('Keep data persistent', () => void this.persist());
     this.datasetsBox = h('div', {});
     this.el = h('div', { class: 'storage' }, this.usage, h('div', { class: 'actions' }, this.persistBtn), this.persistLine, h('h3', {}, 'Stored datasets'), this.datasetsBox);
-  }
-
-  /** Refreshes at most every 3 seconds (checkpoint writes come often during training). */
-  refreshSoon(): void {
-    if (this.timer) return;
-    const wait = Math.max(0, 3000 - (performance.now() - this.last));
-    this.timer = window.setTimeout(() => {
-      this.timer = 0;
-      void this.refresh();
-    }, wait);
+    // a checkpoint written anywhere uses more of the quota
+    ctx.store.subscribe((s) => s.checkpointWrites, () => this.refreshSoon());
   }
 
   async refresh(): Promise<void> {

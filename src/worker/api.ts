@@ -15,7 +15,7 @@ import { Trainer } from '../engine/trainer';
 import { deviceLabel, initBackend } from './backend';
 import { forget, loadDataset, parseAndStore, reparse } from './datasets';
 import type { BackendInfo, BackendName, CheckpointInspection, CheckpointSettings, CheckpointSummary, DataChoices, FreshPlanView, RunEvent, RunSummary, StartRunRequest } from './protocol';
-import { setStorageFault } from './faults';
+import { setStepDelay, setStorageFault } from './faults';
 import { heldRunIds, lockRunOrThrow, whenRunFree } from './locks';
 import { active, launch, unsavedStatus } from './runs';
 
@@ -262,6 +262,12 @@ const api = {
   async injectStorageFault(mode: 'quota' | null) {
     if (!import.meta.env.DEV) throw new Error('fault injection exists only in development builds');
     setStorageFault(mode);
+  },
+
+  /** Tests only (development builds): sleep `ms` after every training step (`?stepDelay=MS` on the page). */
+  async setStepDelay(ms: number) {
+    if (!import.meta.env.DEV) throw new Error('the step delay exists only in development builds');
+    setStepDelay(ms);
   },
 
   async storage() {

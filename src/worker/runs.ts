@@ -6,6 +6,7 @@ import { confusionMatrix, generateText } from '../engine/insight';
 import { runSession } from '../engine/session';
 import type { CheckpointKind, StateMeta } from '../engine/state';
 import { DivergedError, type Trainer } from '../engine/trainer';
+import { stepDelay } from './faults';
 import type { CheckpointSettings, CheckpointSummary, RunEvent, RunStatus } from './protocol';
 
 type Listener = (e: RunEvent) => void;
@@ -33,6 +34,9 @@ const yieldToEvents = () =>
     ch.port1.onmessage = () => resolve();
     ch.port2.postMessage(null);
   });
+
+/** After each step: yield; in development builds, sleep instead when a test set a step delay (faults.ts). */
+const afterStep = () => (import.meta.env.DEV ? (stepDelay() ?? yieldToEvents()) : yieldToEvents());
 
 function emit(run: ActiveRun, e: RunEvent): void {
   for (const l of run.listeners) {
@@ -107,7 +111,7 @@ async function loop(run: ActiveRun): Promise<void> {
       // Snapshot on the device at the step, read back and store while the next steps train.
       overlap: true,
       shouldStop: () => run.stopRequest !== null,
-      afterStep: yieldToEvents,
+      afterStep,
       onProgress: (p) => {
         const now = performance.now();
         window.push({ step: p.step, time: now });

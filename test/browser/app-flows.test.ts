@@ -22,10 +22,11 @@ it('CPU backend: pause, export; the CLI resumes it bit-identically to the browse
   let paused: Uint8Array;
   let browserFinal: Uint8Array;
   try {
-    await openApp(a.page, `${app.url}/?backend=cpu`);
+    // 30 ms after every step (a development-build switch, see docs/app.md): 300 steps last
+    // long enough that Pause lands mid-run however fast the machine is
+    await openApp(a.page, `${app.url}/?backend=cpu&stepDelay=30`);
     await expect.poll(() => a.page.getByTestId('backend-status').textContent()).toMatch(/cpu/i);
     await dropFiles(a.page, [iris()]);
-    // long enough on the CPU backend that there is time to click Pause
     await fillForm(a.page, { ...FORM, length: '300', ckptEverySteps: '25' });
     await a.page.getByRole('button', { name: 'Start training' }).click();
     const runId = await waitStatus(a.page, 'running');

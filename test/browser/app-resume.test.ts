@@ -11,9 +11,14 @@ import { openBrowser, useServer, type BrowserSession } from './harness';
 
 const app = useServer();
 
+// The interrupted run sleeps this long after every step (a development-build switch, see
+// docs/app.md): the reload lands mid-run on any machine, not only on one slow enough.
+const STEP_DELAY_MS = 400;
+
 async function trainRun(s: BrowserSession, file: DropFile, form: Record<string, string>, reloadAt: number | null) {
   const page = s.page;
-  await openApp(page, app.url);
+  const url = reloadAt === null ? app.url : `${app.url}/?stepDelay=${STEP_DELAY_MS}`;
+  await openApp(page, url);
   await expect.poll(() => page.getByTestId('backend-status').textContent()).toMatch(/webgpu/i);
   await dropFiles(page, [file]);
   await page.getByTestId('dataset-preview').waitFor({ timeout: 120_000 });
@@ -23,7 +28,7 @@ async function trainRun(s: BrowserSession, file: DropFile, form: Record<string, 
   if (reloadAt !== null) {
     await expect.poll(() => liveStep(page), { timeout: 300_000, interval: 200 }).toBeGreaterThanOrEqual(reloadAt);
     await page.reload();
-    await openApp(page, app.url);
+    await openApp(page, url);
     // The dataset that was in the preview comes back with the page, ready for the next run.
     await expect.poll(() => page.getByTestId('dataset-preview').textContent(), { timeout: 60_000 }).toContain(file.path);
     runId = await waitStatus(page, 'interrupted', runId);
