@@ -4,9 +4,8 @@ import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../engine/config';
 import type { ParseOptions } from '../engine/data/types';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors'; // one kind of the error family (src/errors.ts)
+export { UsageError };
 
 const TRAIN_OPTIONS = {
   data: { type: 'string' },

@@ -46,9 +46,8 @@ export interface Progress {
   valAccuracy?: number;
 }
 
-export class DivergedError extends Error {
-  override name = 'DivergedError';
-}
+import { DivergedError } from '../errors'; // one kind of the error family (src/errors.ts)
+export { DivergedError };
 
 const newRunId = () => globalThis.crypto.randomUUID();
 
