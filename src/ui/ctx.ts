@@ -1,6 +1,7 @@
 // What the panels share: the worker API, the one proxied event handler, and the page-wide
 // reactions (error banner, status line, refreshes). app.ts builds it; panels only use it.
 import type { ProxyMarked } from 'comlink';
+import { StoreError } from '../errors';
 import type { DataChoices, DatasetPreview, RunSummary } from '../worker/protocol';
 import type { Api, OnEvent } from './api';
 import type { RunFormValues } from './run-form';
@@ -52,7 +53,12 @@ export async function withCheckpoint<T>(api: Api, id: string, slot: CheckpointSl
   try {
     return await fn(await current());
   } catch (e) {
-    if (!rolling || !(e instanceof Error) || !/not stored/.test(e.message)) throw e;
+    if (!rolling || !checkpointGone(e)) throw e;
     return fn(await current());
   }
+}
+
+/** The worker could not find the checkpoint (it arrives as a StoreError: src/worker/wire-errors.ts). */
+function checkpointGone(e: unknown): boolean {
+  return e instanceof StoreError && e.code === 'not_found' && e.details.what === 'checkpoint';
 }
