@@ -5,6 +5,7 @@ import type { Dataset, ParseOptions, TaskKind } from './data/types';
 import { validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { validateOptimizer, type OptimizerConfig } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
+import { ConfigError } from '../errors';
 
 export type Task = TaskKind | 'lm';
 
@@ -71,18 +72,18 @@ export function defaultFamily(ds: Dataset): ModelFamily {
 export function specFor(ds: Dataset, family: ModelFamily, o: ConfigOverrides = {}, base?: ModelSpec): ModelSpec {
   const dropout = o.dropout ?? base?.dropout ?? 0;
   if (family === 'mlp') {
-    if (ds.kind !== 'tabular') throw new Error(`the mlp model needs a CSV dataset, not ${ds.kind}`);
+    if (ds.kind !== 'tabular') throw new ConfigError('wrong_dataset_kind', `the mlp model needs a CSV dataset, not ${ds.kind}`, { family, kind: ds.kind });
     const hidden = o.hidden ?? (base?.family === 'mlp' ? base.hidden : [64, 64]);
     const outputSize = ds.task === 'classification' ? ds.classes.length : 1;
     return { family, inputSize: ds.numFeatures, hidden, outputSize, dropout };
   }
   if (family === 'cnn') {
-    if (ds.kind !== 'image') throw new Error(`the cnn model needs an image dataset, not ${ds.kind}`);
+    if (ds.kind !== 'image') throw new ConfigError('wrong_dataset_kind', `the cnn model needs an image dataset, not ${ds.kind}`, { family, kind: ds.kind });
     const filters = o.filters ?? (base?.family === 'cnn' ? base.filters : [8, 16]);
     const hidden = o.hidden?.[0] ?? (base?.family === 'cnn' ? base.hidden : 32);
     return { family, height: ds.height, width: ds.width, channels: ds.channels, filters, hidden, outputSize: ds.classes.length, dropout };
   }
-  if (ds.kind !== 'text') throw new Error(`the charlm model needs a text dataset, not ${ds.kind}`);
+  if (ds.kind !== 'text') throw new ConfigError('wrong_dataset_kind', `the charlm model needs a text dataset, not ${ds.kind}`, { family, kind: ds.kind });
   const b = base?.family === 'charlm' ? base : undefined;
   return {
     family,
@@ -132,7 +133,7 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
     data,
   };
   const err = validateConfig(cfg);
-  if (err) throw new Error(err);
+  if (err) throw new ConfigError('invalid_config', err);
   return cfg;
 }
 

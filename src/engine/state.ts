@@ -4,6 +4,7 @@ import { validateConfig, type RunConfig } from './config';
 import type { CursorState } from './cursor';
 import type { Fingerprint } from './data/types';
 import type { RngState } from './rng';
+import { ConfigError } from '../errors';
 
 export type CheckpointKind = 'latest' | 'best' | 'periodic' | 'final';
 
@@ -53,7 +54,7 @@ const isNat = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
  */
 export function validateState(s: unknown): TrainState {
   const fail = (what: string): never => {
-    throw new Error(`checkpoint state: ${what}`);
+    throw new ConfigError('invalid_state', `checkpoint state: ${what}`);
   };
   if (!isObj(s)) fail('not an object');
   const st = s as Record<string, unknown>;

@@ -17,6 +17,7 @@ import { lrAt } from './schedule';
 import { validateState, type CheckpointKind, type Lineage, type MetricPoint, type TrainState } from './state';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
+import { ConfigError, DivergedError, ResumeRefused } from '../errors';
 
 export interface TrainerInit {
   config: RunConfig;
@@ -46,8 +47,7 @@ export interface Progress {
   valAccuracy?: number;
 }
 
-import { DivergedError } from '../errors'; // one kind of the error family (src/errors.ts)
-export { DivergedError };
+export { DivergedError }; // one kind of the error family (src/errors.ts)
 
 const newRunId = () => globalThis.crypto.randomUUID();
 
@@ -84,7 +84,7 @@ export class Trainer {
     // Checks that need no device memory come first, so a bad config allocates nothing.
     const ctx = config.model.family === 'charlm' ? config.model.contextLength : 1;
     const split = splitIndices(numSamples(dataset, ctx), config.valFraction, config.seed);
-    if (config.batchSize > split.train.length) throw new Error(`batch size ${config.batchSize} is larger than the ${split.train.length} training samples`);
+    if (config.batchSize > split.train.length) throw new ConfigError('too_little_data', `batch size ${config.batchSize} is larger than the ${split.train.length} training samples`);
     this.trainIds = split.train;
     this.valIds = split.val;
     this.model = createModel(config.model);
@@ -144,26 +144,26 @@ export class Trainer {
       contents.tensors.filter((t) => t.name.startsWith('model.')),
       defs.map((d) => ({ name: `model.${d.name}`, shape: d.shape })),
     );
-    if (!compat.ok) throw new Error(`cannot resume: the model does not match the checkpoint: ${compat.problems.join('; ')}`);
+    if (!compat.ok) throw new ResumeRefused(`cannot resume: the model does not match the checkpoint: ${compat.problems.join('; ')}`, 'architecture_mismatch', { problems: compat.problems });
     const values = new Map(defs.map((d) => [d.name, new Float32Array(byName.get(`model.${d.name}`)!.data)]));
     const t = new Trainer(cfg, dataset, device, values, { ...state.lineage, resumedAt: [...state.lineage.resumedAt, state.step] });
     try {
       const fp = compareFingerprints(state.dataset.fingerprint, dataset.fingerprint);
       if (!fp.same) t.warnings.push(fp.message);
-      if (state.optimizer.kind !== cfg.optimizer.kind) throw new Error(`cannot resume: checkpoint used ${state.optimizer.kind}, config says ${cfg.optimizer.kind}`);
+      if (state.optimizer.kind !== cfg.optimizer.kind) throw new ResumeRefused(`cannot resume: checkpoint used ${state.optimizer.kind}, config says ${cfg.optimizer.kind}`, 'optimizer_mismatch');
       const expectedOptim = new Set<string>();
       for (const [param, slots] of t.optimizer.slots) {
         for (const [slot, v] of slots) {
           const name = `optim.${param}.${slot}`;
           expectedOptim.add(name);
           const src = byName.get(name);
-          if (!src) throw new Error(`cannot resume: optimizer state ${name} is missing from the checkpoint (were the frozen parameters changed?)`);
-          if (src.shape.join(',') !== v.shape.join(',')) throw new Error(`cannot resume: ${name} has shape [${src.shape}], expected [${v.shape}]`);
+          if (!src) throw new ResumeRefused(`cannot resume: optimizer state ${name} is missing from the checkpoint (were the frozen parameters changed?)`, 'optimizer_mismatch');
+          if (src.shape.join(',') !== v.shape.join(',')) throw new ResumeRefused(`cannot resume: ${name} has shape [${src.shape}], expected [${v.shape}]`, 'optimizer_mismatch');
           tf.tidy(() => v.assign(tf.tensor(src.data, src.shape, 'float32')));
         }
       }
       const extra = contents.tensors.filter((x) => x.name.startsWith('optim.') && !expectedOptim.has(x.name)).map((x) => x.name);
-      if (extra.length) throw new Error(`cannot resume: optimizer state for parameters that are frozen now: ${extra.join(', ')}`);
+      if (extra.length) throw new ResumeRefused(`cannot resume: optimizer state for parameters that are frozen now: ${extra.join(', ')}`, 'optimizer_mismatch');
       t.optimizer.updates = state.optimizer.updates;
       t.step = state.step;
       t.rng = new Rng(state.rng.state);

@@ -167,3 +167,40 @@ describe('the error family', () => {
     expect([p.name, p.message]).toEqual(['TypeError', 'x: t']);
   });
 });
+
+describe('engine refusals are kinds of the family, with codes', async () => {
+  const { makeConfig } = await import('../../src/engine/config');
+  const { parseDataset } = await import('../../src/engine/data');
+  const { validateState } = await import('../../src/engine/state');
+  const { applyFreeze } = await import('../../src/engine/freeze');
+  const { splitIndices } = await import('../../src/engine/cursor');
+  const { Rng } = await import('../../src/engine/rng');
+  const csv = 'a,b,y\n' + Array.from({ length: 20 }, (_, i) => `${i},${i % 3},${i % 2 ? 'x' : 'z'}`).join('\n');
+  const tabular = await parseDataset([{ path: 't.csv', bytes: new TextEncoder().encode(csv) }], { label: 'y' });
+  const text = await parseDataset([{ path: 't.txt', bytes: new TextEncoder().encode('hello world, hello tabtrain') }]);
+
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it.each([
+    ['a bad setting', () => makeConfig(tabular, { batchSize: -1 }), 'invalid_config'],
+    ['a model for another kind of data', () => makeConfig(text, { family: 'mlp' }), 'wrong_dataset_kind'],
+    ['a malformed checkpoint state', () => validateState({ nope: 1 }), 'invalid_state'],
+    ['an all-zero RNG state', () => new Rng([0, 0, 0, 0]), 'invalid_state'],
+    ['a freeze pattern that matches nothing', () => applyFreeze(['a.kernel'], ['b.*']), 'bad_freeze'],
+    ['freezing everything', () => applyFreeze(['a.kernel'], ['*']), 'bad_freeze'],
+    ['a dataset too small to split', () => splitIndices(1, 0.5, 1), 'too_little_data'],
+  ] as const)('%s is a ConfigError', (_, f, code) => {
+    const e = refusal(f);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).code).toBe(code);
+    // and it survives the worker boundary as such
+    expect(reviveError(structuredClone((e as ConfigError).toJSON()))).toMatchObject({ name: 'ConfigError', code, message: (e as Error).message });
+  });
+});

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dense, denseDefs, dropout, layerNorm, layerNormDefs } from './layers';
 import type { CharLmSpec, Model, ParamDef } from './types';
+import { ConfigError } from '../../errors';
 
 /**
  * A small causal character-level transformer (pre-LN GPT). The token embedding is
@@ -9,7 +10,7 @@ import type { CharLmSpec, Model, ParamDef } from './types';
  */
 export function createCharLm(spec: CharLmSpec): Model {
   const { vocabSize: V, contextLength: T, dModel: d, numHeads: H, numLayers: L } = spec;
-  if (d % H !== 0) throw new Error(`charlm: dModel ${d} must be divisible by numHeads ${H}`);
+  if (d % H !== 0) throw new ConfigError('bad_spec', `charlm: dModel ${d} must be divisible by numHeads ${H}`);
   const dh = d / H;
   const params: ParamDef[] = [
     { name: 'tok_emb', shape: [V, d], init: 'embedding', decay: false },

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dense, denseDefs, dropout } from './layers';
 import type { CnnSpec, Model, ParamDef } from './types';
+import { ConfigError } from '../../errors';
 
 /** Small image CNN: [3x3 conv `conv.<i>` + relu + 2x2 max-pool] x N, dense `fc`, linear `head`. */
 export function createCnn(spec: CnnSpec): Model {
@@ -18,7 +19,7 @@ export function createCnn(spec: CnnSpec): Model {
     h = Math.floor(h / 2);
     w = Math.floor(w / 2);
   });
-  if (h < 1 || w < 1) throw new Error(`cnn: ${spec.filters.length} pooling stages are too many for ${spec.height}x${spec.width} images`);
+  if (h < 1 || w < 1) throw new ConfigError('bad_spec', `cnn: ${spec.filters.length} pooling stages are too many for ${spec.height}x${spec.width} images`);
   const flat = h * w * c;
   params.push(...denseDefs('fc', flat, spec.hidden), ...denseDefs('head', spec.hidden, spec.outputSize));
   return {
