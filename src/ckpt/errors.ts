@@ -39,30 +39,10 @@ export type CkptErrorCode =
   /** The state is not valid JSON / not a JSON object (decode), or not serialisable (encode). */
   | 'bad_state';
 
-export class CkptError extends Error {
-  override readonly name = 'CkptError';
-  readonly code: CkptErrorCode;
-
-  constructor(code: CkptErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-
-  /** Plain form for postMessage/comlink: structured clone drops the class and the code. */
-  toJSON(): { name: 'CkptError'; code: CkptErrorCode; message: string } {
-    return { name: this.name, code: this.code, message: this.message };
-  }
-
-  /** Rebuilds a CkptError on the page from toJSON()'s form; null for anything else. */
-  static revive(value: unknown): CkptError | null {
-    if (typeof value !== 'object' || value === null) return null;
-    const v = value as Record<string, unknown>;
-    if (v.name !== 'CkptError' || typeof v.code !== 'string' || typeof v.message !== 'string') {
-      return null;
-    }
-    return new CkptError(v.code as CkptErrorCode, v.message);
-  }
-}
+// The class is one kind of the tabtrain error family (src/errors.ts), where every kind is defined so
+// it can be rebuilt on the far side of the worker boundary; imports from here keep working.
+import { CkptError } from '../errors';
+export { CkptError };
 
 export function isCkptError(e: unknown): e is CkptError {
   return e instanceof CkptError;

@@ -4,6 +4,7 @@
 
 import { CkptError, formatShape, quote } from './errors';
 import type { CkptContents, CkptDType, CkptTensor } from './types';
+import { TabtrainError } from '../errors';
 
 export const CKPT_FORMAT = 'tabtrain.ckpt';
 export const CKPT_VERSION = '1';
@@ -220,7 +221,7 @@ export function utf8(s: string): Uint8Array<ArrayBuffer> {
 export async function sha256Hex(data: Uint8Array<ArrayBuffer>): Promise<string> {
   // Browsers hide crypto.subtle outside secure contexts; say so instead of a bare TypeError.
   const subtle = globalThis.crypto?.subtle;
-  if (!subtle) throw new Error('crypto.subtle is unavailable: serve the app over https or from localhost');
+  if (!subtle) throw new TabtrainError('unsupported_environment', 'crypto.subtle is unavailable: serve the app over https or from localhost');
   const digest = new Uint8Array(await subtle.digest('SHA-256', data));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -228,6 +229,6 @@ export async function sha256Hex(data: Uint8Array<ArrayBuffer>): Promise<string> 
 /** The byte layout is little-endian; typed arrays use the host's order, which must match. */
 export function assertLittleEndian(): void {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    throw new Error('tabtrain .ckpt files need a little-endian host');
+    throw new TabtrainError('unsupported_environment', 'tabtrain .ckpt files need a little-endian host');
   }
 }

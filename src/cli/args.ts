@@ -7,9 +7,8 @@ import { formatField, parseField } from '../engine/fields';
 import { allFields, FAMILY_NAMES, familyDef } from '../engine/models';
 import type { ParseOptions } from '../engine/data/types';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors'; // one kind of the error family (src/errors.ts)
+export { UsageError };
 
 const TRAIN_OPTIONS = {
   data: { type: 'string' },

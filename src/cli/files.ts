@@ -2,6 +2,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { DataFile } from '../engine/data/types';
+import { TabtrainError } from '../errors';
 
 const CHUNK = 64 * 1024;
 /** Fault injection for tests: slows every 64 KiB chunk down, so a kill lands mid-write. */
@@ -51,7 +52,7 @@ export function readDataFiles(path: string): DataFile[] {
   try {
     st = statSync(path);
   } catch {
-    throw new Error(`cannot read ${path}: no such file or folder`);
+    throw new TabtrainError('file_not_found', `cannot read ${path}: no such file or folder`, { path });
   }
   if (!st.isDirectory()) return [{ path: basename(path), bytes: new Uint8Array(readFileSync(path)) }];
   const out: DataFile[] = [];
@@ -71,6 +72,6 @@ export function readCkptFile(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch {
-    throw new Error(`cannot read checkpoint ${path}: no such file`);
+    throw new TabtrainError('file_not_found', `cannot read checkpoint ${path}: no such file`, { path });
   }
 }

@@ -3,6 +3,8 @@
 import { parse, parseOptions, requireString, stepsOrEpochs, trainOverrides, UsageError, USAGE, type Flags } from './args';
 import { readCkptFile, readDataFiles, writeFileAtomic } from './files';
 import { describeCheckpoint } from './inspect';
+import { errorLines, exitStatus } from './exit';
+import { ResumeRefused, withPrefix } from '../errors';
 
 type Engine = typeof import('./engine-bundle');
 
@@ -44,12 +46,9 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}' (expected train, resume, fresh or inspect)`);
     }
   } catch (e) {
-    const name = e instanceof Error ? e.name : '';
-    const message = e instanceof Error ? e.message : String(e);
-    err(`tabtrain: ${name === 'UsageError' ? '' : 'error: '}${message.split('\n')[0]}`);
-    if (name === 'UsageError') err(`run 'tabtrain --help' for usage`);
+    for (const line of errorLines(e)) err(line);
     if (process.env.TABTRAIN_DEBUG && e instanceof Error) err(e.stack ?? '');
-    return name === 'UsageError' ? 2 : 1;
+    return exitStatus(e);
   }
 }
 
@@ -66,7 +65,7 @@ async function loadCkpt(path: string) {
     const contents = await decodeCkpt(readCkptFile(path));
     return { contents, state: validateState(contents.state) };
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw withPrefix(e, `${path}: `); // same kind and code, the file named
   }
 }
 
@@ -112,8 +111,8 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
     try {
       trainer = engine.resumeSession(parent!, dataset, { ...resumeOpts, reschedule: flags.reschedule === true, force: flags.force === true, device: 'node-cpu' });
     } catch (e) {
-      if ((e as Error).name !== 'ResumeRefused') throw e;
-      throw new Error(`${(e as Error).message} Use: tabtrain fresh ${positionals[0]} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);
+      if (!(e instanceof ResumeRefused) || e.code !== 'dataset_changed') throw e;
+      throw new ResumeRefused(`${e.message} Use: tabtrain fresh ${positionals[0]} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);
     }
     if (!quiet) err(`resuming at step ${trainer.step}, epoch ${trainer.epoch}, sample ${trainer.indexInEpoch} of the epoch`);
   } else {

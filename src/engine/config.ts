@@ -7,6 +7,7 @@ import type { FieldValue } from './fields';
 import { familiesFor, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { validateOptimizer, type OptimizerConfig } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
+import { ConfigError } from '../errors';
 
 export type Task = TaskKind | 'lm';
 
@@ -107,7 +108,7 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
     data,
   };
   const err = validateConfig(cfg);
-  if (err) throw new Error(err);
+  if (err) throw new ConfigError('invalid_config', err);
   return cfg;
 }
 

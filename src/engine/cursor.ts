@@ -1,12 +1,13 @@
 // The position in the data: which epoch, how far into it, and the RNG state the epoch's
 // permutation was drawn from. With these three a resumed run rebuilds the same order.
 import { Rng, type RngState } from './rng';
+import { ConfigError } from '../errors';
 
 /** Train/validation split fixed by the seed (its own stream, so it never shifts the training RNG). */
 export function splitIndices(numSamples: number, valFraction: number, seed: number): { train: Int32Array; val: Int32Array } {
   const perm = Rng.fromSeed((seed ^ 0x5eed5b17) >>> 0).permutation(numSamples);
   const numVal = valFraction > 0 ? Math.max(1, Math.round(numSamples * valFraction)) : 0;
-  if (numSamples - numVal < 1) throw new Error(`dataset too small: ${numSamples} samples leave none for training after a ${valFraction} validation split`);
+  if (numSamples - numVal < 1) throw new ConfigError('too_little_data', `dataset too small: ${numSamples} samples leave none for training after a ${valFraction} validation split`, { numSamples, valFraction });
   // Sorted so a sample's position inside each split does not depend on how perm interleaves them.
   const val = perm.slice(0, numVal).sort();
   const train = perm.slice(numVal).sort();
@@ -44,7 +45,7 @@ export class Cursor {
 
   static restore(state: CursorState, numTrain: number): Cursor {
     if (!(Number.isInteger(state.index) && state.index >= 0 && state.index <= numTrain)) {
-      throw new Error(`data position ${state.index} is outside an epoch of ${numTrain} training samples`);
+      throw new ConfigError('invalid_state', `data position ${state.index} is outside an epoch of ${numTrain} training samples`);
     }
     return new Cursor(state, numTrain);
   }

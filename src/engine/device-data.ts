@@ -3,6 +3,7 @@
 // through it (its gradient is the atomics-based unsortedSegmentSum on WebGPU).
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/types';
+import { ConfigError } from '../errors';
 
 export interface DeviceData {
   numSamples: number;
@@ -22,7 +23,7 @@ export function uploadDataset(ds: Dataset, contextLength: number): DeviceData {
   if (ds.kind === 'text') {
     const T = contextLength;
     const n = numSamples(ds, T);
-    if (n < 2) throw new Error(`text too short: ${ds.ids.length} characters make fewer than 2 windows of ${T + 1}`);
+    if (n < 2) throw new ConfigError('too_little_data', `text too short: ${ds.ids.length} characters make fewer than 2 windows of ${T + 1}`);
     const ids = tf.keep(tf.tensor1d(ds.ids, 'int32'));
     return {
       numSamples: n,

@@ -1,5 +1,6 @@
 // Frozen parameters by name pattern: `*` matches any run of characters, everything else is
 // literal. Stored in the run config and applied again on every resume.
+import { ConfigError } from '../errors';
 
 export function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
@@ -23,8 +24,8 @@ export function applyFreeze(names: string[], patterns: string[]): { trainable: s
   }
   const unused = res.filter((r) => r.hits === 0).map((r) => r.p);
   if (unused.length) {
-    throw new Error(`freeze pattern ${unused.map((u) => `'${u}'`).join(', ')} matches no parameter (parameters: ${names.join(', ')})`);
+    throw new ConfigError('bad_freeze', `freeze pattern ${unused.map((u) => `'${u}'`).join(', ')} matches no parameter (parameters: ${names.join(', ')})`);
   }
-  if (trainable.length === 0) throw new Error('every parameter is frozen: nothing would train');
+  if (trainable.length === 0) throw new ConfigError('bad_freeze', 'every parameter is frozen: nothing would train');
   return { trainable, frozen };
 }

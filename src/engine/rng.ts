@@ -1,6 +1,7 @@
 // A seeded RNG whose whole state is four u32s (xoshiro128**), so it fits in a checkpoint as a
 // small JSON array and restores exactly. tfjs' own random ops and Math.random are never used
 // for anything that has to be reproducible (FIELD-NOTES: model.fit shuffles with Math.random).
+import { ConfigError } from '../errors';
 
 export type RngState = [number, number, number, number];
 
@@ -33,9 +34,9 @@ export class Rng {
 
   constructor(state: RngState) {
     if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new Error(`invalid RNG state ${JSON.stringify(state)}: expected four unsigned 32-bit integers`);
+      throw new ConfigError('invalid_state', `invalid RNG state ${JSON.stringify(state)}: expected four unsigned 32-bit integers`);
     }
-    if (state.every((w) => w === 0)) throw new Error('invalid RNG state: all zero');
+    if (state.every((w) => w === 0)) throw new ConfigError('invalid_state', 'invalid RNG state: all zero');
     this.s = [state[0], state[1], state[2], state[3]];
   }
 

@@ -37,9 +37,8 @@ export function resumeConfig(saved: RunConfig, o: ResumeOverrides): { config: Ru
   return { config, warnings };
 }
 
-export class ResumeRefused extends Error {
-  override name = 'ResumeRefused';
-}
+import { ResumeRefused } from '../errors'; // one kind of the error family (src/errors.ts)
+export { ResumeRefused };
 
 /**
  * Resume a run from a checkpoint on this dataset. A changed dataset is refused unless `force`:

@@ -6,6 +6,7 @@ import { validateConfig, type RunConfig } from './config';
 import type { CursorState } from './cursor';
 import type { Fingerprint } from './data/types';
 import type { RngState } from './rng';
+import { ConfigError } from '../errors';
 
 export type CheckpointKind = 'latest' | 'best' | 'periodic' | 'final';
 export const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['latest', 'best', 'periodic', 'final'];
@@ -161,7 +162,7 @@ export function fromCkpt(c: CkptContents, bufferNames: ReadonlySet<string> = new
   const buffers = new Map<string, HostTensor>();
   const slots = new Map<string, HostTensor>();
   for (const t of c.tensors) {
-    if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint state: ${t.name} is ${t.dtype}, expected F32`);
+    if (!(t.data instanceof Float32Array)) throw new ConfigError('invalid_state', `checkpoint state: ${t.name} is ${t.dtype}, expected F32`);
     const data: HostTensor = { shape: t.shape.slice(), data: t.data };
     if (t.name.startsWith('model.')) {
       const n = t.name.slice('model.'.length);
@@ -200,7 +201,7 @@ function pointError(p: unknown): string | null {
  */
 export function validateState(s: unknown): StateMeta {
   const fail = (what: string): never => {
-    throw new Error(`checkpoint state: ${what}`);
+    throw new ConfigError('invalid_state', `checkpoint state: ${what}`);
   };
   if (!isObj(s)) fail('not an object');
   const st = s as Record<string, unknown>;

@@ -18,6 +18,7 @@ import { fromCkpt, recordPoint, toCkpt, validateState, type CheckpointKind, type
 import { trainStep } from './step';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
+import { ConfigError, DivergedError, ResumeRefused } from '../errors';
 
 export interface TrainerInit {
   config: RunConfig;
@@ -47,9 +48,7 @@ export interface Progress {
   valAccuracy?: number;
 }
 
-export class DivergedError extends Error {
-  override name = 'DivergedError';
-}
+export { DivergedError }; // one kind of the error family (src/errors.ts)
 
 const newRunId = () => globalThis.crypto.randomUUID();
 
@@ -103,7 +102,7 @@ export class Trainer {
     configureDeterminism();
     // Checks that need no device memory come first, so a bad config allocates nothing.
     const split = splitIndices(numSamples(dataset, positionsOf(config.model)), config.valFraction, config.seed);
-    if (config.batchSize > split.train.length) throw new Error(`batch size ${config.batchSize} is larger than the ${split.train.length} training samples`);
+    if (config.batchSize > split.train.length) throw new ConfigError('too_little_data', `batch size ${config.batchSize} is larger than the ${split.train.length} training samples`);
     this.trainIds = split.train;
     this.valIds = split.val;
     const defs = paramDefs(config.model);
@@ -175,8 +174,8 @@ export class Trainer {
       contents.tensors.filter((t) => t.name.startsWith('model.')),
       modelTensors(cfg.model),
     );
-    if (!compat.ok) throw new Error(`cannot resume: the model does not match the checkpoint: ${compat.problems.join('; ')}`);
-    if (state.optimizer.kind !== cfg.optimizer.kind) throw new Error(`cannot resume: checkpoint used ${state.optimizer.kind}, config says ${cfg.optimizer.kind}`);
+    if (!compat.ok) throw new ResumeRefused(`cannot resume: the model does not match the checkpoint: ${compat.problems.join('; ')}`, 'architecture_mismatch', { problems: compat.problems });
+    if (state.optimizer.kind !== cfg.optimizer.kind) throw new ResumeRefused(`cannot resume: checkpoint used ${state.optimizer.kind}, config says ${cfg.optimizer.kind}`, 'optimizer_mismatch');
     // Optimizer slots must be exactly the trainable parameters' (frozen ones have none).
     const trainable = applyFreeze(paramDefs(cfg.model).map((p) => p.name).sort(), cfg.freeze).trainable;
     const shapes = new Map(paramDefs(cfg.model).map((p) => [p.name, p.shape]));
@@ -186,13 +185,13 @@ export class Trainer {
         const key = `${param}.${slot}`;
         expected.add(key);
         const src = state.optimizer.slots.get(key);
-        if (!src) throw new Error(`cannot resume: optimizer state optim.${key} is missing from the checkpoint (were the frozen parameters changed?)`);
+        if (!src) throw new ResumeRefused(`cannot resume: optimizer state optim.${key} is missing from the checkpoint (were the frozen parameters changed?)`, 'optimizer_mismatch');
         const want = shapes.get(param)!;
-        if (src.shape.join(',') !== want.join(',')) throw new Error(`cannot resume: optim.${key} has shape [${src.shape}], expected [${want}]`);
+        if (src.shape.join(',') !== want.join(',')) throw new ResumeRefused(`cannot resume: optim.${key} has shape [${src.shape}], expected [${want}]`, 'optimizer_mismatch');
       }
     }
     const extra = [...state.optimizer.slots.keys()].filter((k) => !expected.has(k)).map((k) => `optim.${k}`);
-    if (extra.length) throw new Error(`cannot resume: optimizer state for parameters that are frozen now: ${extra.join(', ')}`);
+    if (extra.length) throw new ResumeRefused(`cannot resume: optimizer state for parameters that are frozen now: ${extra.join(', ')}`);
     const lineage = { ...state.lineage, resumedAt: [...state.lineage.resumedAt, state.step] };
     const t = new Trainer(cfg, dataset, device, { params: state.params, buffers: state.buffers, lineage }, state);
     const fp = compareFingerprints(state.dataset.fingerprint, dataset.fingerprint);

@@ -161,7 +161,7 @@ async function readStored(id: string, store?: Store): Promise<{ meta: StoredMeta
     return () => ({ meta, blob });
   });
   if (blob === undefined || !meta) {
-    if (!meta) throw new StoreError('not_found', `no checkpoint with id ${id} in the store (deleted, or never saved)`);
+    if (!meta) throw new StoreError('not_found', `no checkpoint with id ${id} in the store (deleted, or never saved)`, { details: { what: 'checkpoint', id } });
     throw new StoreError('missing_blob', `checkpoint ${id} (run ${meta.runId}, step ${meta.step}) has metadata but its bytes are missing from the store; delete it and use another checkpoint`);
   }
   const tag = Object.prototype.toString.call(blob);

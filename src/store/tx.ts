@@ -24,46 +24,10 @@ export type StoreErrorCode =
   /** Any other failed transaction. */
   | 'failed';
 
-export class StoreError extends Error {
-  override readonly name: string = 'StoreError';
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-
-  /** Plain form for postMessage/comlink: structured clone drops the class and its fields. */
-  toJSON(): { name: string; code: StoreErrorCode; message: string; needed?: number } {
-    return { name: this.name, code: this.code, message: this.message };
-  }
-
-  /** Rebuilds a StoreError / StoreFullError from toJSON()'s form; null for anything else. */
-  static revive(value: unknown): StoreError | null {
-    if (typeof value !== 'object' || value === null) return null;
-    const v = value as Record<string, unknown>;
-    if (typeof v.message !== 'string' || typeof v.code !== 'string') return null;
-    if (v.name === 'StoreFullError' && typeof v.needed === 'number') return new StoreFullError(v.message, v.needed);
-    if (v.name === 'StoreError') return new StoreError(v.code as StoreErrorCode, v.message);
-    return null;
-  }
-}
-
-/** A write the browser refused for lack of space. Nothing of that write was stored. */
-export class StoreFullError extends StoreError {
-  override readonly name = 'StoreFullError';
-  /** Bytes the refused write needed (payload size; the browser adds some overhead). */
-  readonly needed: number;
-
-  constructor(message: string, needed: number, options?: { cause?: unknown }) {
-    super('full', message, options);
-    this.needed = needed;
-  }
-
-  override toJSON() {
-    return { ...super.toJSON(), needed: this.needed };
-  }
-}
+// StoreError and StoreFullError are kinds of the tabtrain error family (src/errors.ts); imports
+// from here keep working.
+import { StoreError, StoreFullError } from '../errors';
+export { StoreError, StoreFullError };
 
 /**
  * One open transaction on the single object store. Requests are issued synchronously (in the

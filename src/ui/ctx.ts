@@ -2,6 +2,7 @@
 // and the page-wide reactions (error banner, status line, refreshes). app.ts builds it; panels
 // only use it.
 import type { ProxyMarked } from 'comlink';
+import { StoreError } from '../errors';
 import type { DataChoices, RunSummary } from '../worker/protocol';
 import type { Api, OnEvent } from './api';
 import type { PageStore } from './page-state';
@@ -53,7 +54,12 @@ export async function withCheckpoint<T>(api: Api, id: string, slot: CheckpointSl
   try {
     return await fn(await current());
   } catch (e) {
-    if (!rolling || !(e instanceof Error) || !/not stored/.test(e.message)) throw e;
+    if (!rolling || !checkpointGone(e)) throw e;
     return fn(await current());
   }
+}
+
+/** The worker could not find the checkpoint (it arrives as a StoreError: src/worker/wire-errors.ts). */
+function checkpointGone(e: unknown): boolean {
+  return e instanceof StoreError && e.code === 'not_found' && e.details.what === 'checkpoint';
 }

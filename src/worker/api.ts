@@ -4,6 +4,7 @@ import { transfer } from 'comlink';
 import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
+import { RunBusyError, StoreError, TabtrainError } from '../errors';
 import * as store from '../store';
 import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
@@ -27,7 +28,7 @@ export const DEFAULT_CHECKPOINTS: CheckpointSettings = { ...CHECKPOINT_DEFAULTS 
 /** A stored checkpoint, checked (store.loadCheckpointContents) and its state validated. */
 async function readCheckpoint(id: string): Promise<{ contents: CkptContents; state: StateMeta; meta: store.CheckpointMeta }> {
   const meta = await store.getCheckpointMeta(id);
-  if (!meta) throw new Error(`checkpoint ${id} is not stored (deleted?)`);
+  if (!meta) throw new StoreError('not_found', `checkpoint ${id} is not stored (deleted?)`, { details: { what: 'checkpoint', id } });
   const contents = await store.loadCheckpointContents(id);
   return { contents, state: validateState(contents.state), meta };
 }
@@ -87,7 +88,7 @@ function backendWarning(state: StateMeta): string[] {
 
 const api = {
   async init(requested: BackendName = 'webgpu'): Promise<BackendInfo> {
-    if (active.size) throw new Error('cannot switch the backend while a run is training; pause it first');
+    if (active.size) throw new RunBusyError('cannot switch the backend while a run is training; pause it first', 'backend_busy');
     backend = await initBackend(requested);
     return backend;
   },
@@ -154,17 +155,17 @@ const api = {
 
   /** Continue a stored run from its newest checkpoint (after a pause, a reload or a crash). */
   async resumeRun(runId: string, overrides: ResumeOverrides, onEvent?: OnEvent): Promise<{ warnings: string[] }> {
-    if (active.has(runId)) throw new Error('this run is already training');
+    if (active.has(runId)) throw new RunBusyError('this run is already training', 'run_active');
     const rec = await store.getRun(runId);
-    if (!rec) throw new Error(`run ${runId} is not stored`);
+    if (!rec) throw new StoreError('not_found', `run ${runId} is not stored`, { details: { what: 'run', id: runId } });
     const latest = await store.latestCheckpoint(runId);
-    if (!latest) throw new Error(`run ${rec.name} has no checkpoint to resume from`);
+    if (!latest) throw new StoreError('not_found', `run ${rec.name} has no checkpoint to resume from`, { details: { what: 'checkpoint', runId } });
     return resumeFrom(runId, latest.id, rec.datasetHash, overrides, onEvent);
   },
 
   async resumeOnDataset(checkpointId: string, datasetHash: string, onEvent?: OnEvent) {
     const meta = await store.getCheckpointMeta(checkpointId);
-    if (!meta) throw new Error(`checkpoint ${checkpointId} is not stored`);
+    if (!meta) throw new StoreError('not_found', `checkpoint ${checkpointId} is not stored`, { details: { what: 'checkpoint', id: checkpointId } });
     const r = await resumeFrom(meta.runId, checkpointId, datasetHash, {}, onEvent);
     return { runId: meta.runId, warnings: r.warnings };
   },
@@ -179,7 +180,7 @@ const api = {
   },
 
   async deleteRun(runId: string) {
-    if ((await heldRunIds()).has(runId) && !active.has(runId)) throw new Error('this run is training in another tab; stop it there first');
+    if ((await heldRunIds()).has(runId) && !active.has(runId)) throw new RunBusyError('this run is training in another tab; stop it there first');
     const run = active.get(runId);
     if (run) {
       run.stopRequest = 'stop';
@@ -260,7 +261,7 @@ const api = {
 
   /** Tests only (development builds): make IndexedDB refuse writes as on a full disk. */
   async injectStorageFault(mode: 'quota' | null) {
-    if (!import.meta.env.DEV) throw new Error('fault injection exists only in development builds');
+    if (!import.meta.env.DEV) throw new TabtrainError('dev_only', 'fault injection exists only in development builds');
     setStorageFault(mode);
   },
 

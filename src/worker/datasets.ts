@@ -1,6 +1,7 @@
 // Datasets in the worker: parse dropped files, store them by content hash, and re-parse a
 // stored dataset (after a reload the file is never needed again).
 import Papa from 'papaparse';
+import { StoreError } from '../errors';
 import { getDataset, putDataset } from '../store';
 import { parseDataset } from '../engine/data';
 import type { DataFile, Dataset } from '../engine/data/types';
@@ -21,7 +22,7 @@ export async function parseAndStore(files: DataFile[], choices: DataChoices, onP
 /** The dataset as the run saw it: from the cache, or parsed again from the stored files. */
 export async function loadDataset(hash: string, choices: DataChoices): Promise<{ ds: Dataset; name: string; files: DataFile[] }> {
   const stored = await getDataset(hash);
-  if (!stored) throw new Error(`the dataset this run uses is no longer stored in the browser (it was deleted or the storage was cleared); drop the file again`);
+  if (!stored) throw new StoreError('not_found', `the dataset this run uses is no longer stored in the browser (it was deleted or the storage was cleared); drop the file again`, { details: { what: 'dataset', id: hash } });
   const key = cacheKey(hash, choices);
   let ds = cache.get(key);
   if (!ds) {

@@ -6,9 +6,8 @@ const lockName = (runId: string) => `tabtrain-run:${runId}`;
 
 const locks = (): LockManager | null => (globalThis.navigator as Navigator | undefined)?.locks ?? null;
 
-export class RunBusyError extends Error {
-  override name = 'RunBusyError';
-}
+import { RunBusyError } from '../errors'; // one kind of the error family (src/errors.ts)
+export { RunBusyError };
 
 /** Takes the run's lock if no one holds it; returns its release function, or null if held. */
 export function tryLockRun(runId: string): Promise<(() => void) | null> {

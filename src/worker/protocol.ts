@@ -148,10 +148,3 @@ export interface FreshPlanView {
   reinitialised: { name: string; reason: string }[];
   ignored: string[];
 }
-
-/** Errors keep their type across the boundary (STYLE.md): the page rebuilds them from this. */
-export interface WireError {
-  name: string;
-  message: string;
-  code?: string;
-}

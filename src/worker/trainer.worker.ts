@@ -3,5 +3,7 @@
 import '@tensorflow/tfjs-backend-webgpu';
 import { expose } from 'comlink';
 import api from './api';
+import { installErrorTransfer } from './wire-errors';
 
+installErrorTransfer(); // thrown TabtrainErrors reach the page with their class and code
 expose(api);

@@ -188,6 +188,26 @@ it('hostile checkpoint files are rejected or shown as inert text; the CSP blocks
       expect(await err.textContent()).not.toMatch(/\n\s+at /);
       await err.getByRole('button', { name: 'Dismiss' }).click();
     }
+    // The refusals above were thrown in the worker: they reach the page as their kind of the error
+    // family (src/errors.ts) with code and details, so the page decides by code, not by text.
+    const thrown = await page.evaluate(async (bytes) => {
+      const api = (window as any).tabtrain.api;
+      const caught = async (f: () => Promise<unknown>) => {
+        try {
+          await f();
+          return null;
+        } catch (e: any) {
+          return { kind: e?.constructor?.name, name: e?.name, code: e?.code, details: e?.details, isError: e instanceof Error, message: String(e?.message) };
+        }
+      };
+      return {
+        ckpt: await caught(() => api.importCheckpoint('flipped.ckpt', new Uint8Array(bytes))),
+        missing: await caught(() => api.inspectCheckpoint('no-such-checkpoint')),
+      };
+    }, [...flipped]);
+    expect(thrown.ckpt).toMatchObject({ kind: 'CkptError', name: 'CkptError', code: 'integrity', details: {}, isError: true });
+    expect(thrown.missing).toMatchObject({ kind: 'StoreError', code: 'not_found', details: { what: 'checkpoint', id: 'no-such-checkpoint' }, isError: true });
+    expect(thrown.missing?.message).toMatch(/no-such-checkpoint/);
     await dropFiles(page, [{ path: 'hostile.ckpt', bytes: hostile }]);
     const view = page.getByTestId('import-view');
     await expect.poll(() => view.textContent()).toContain('<img src=x onerror=');

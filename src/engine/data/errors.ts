@@ -22,18 +22,9 @@ export type DatasetErrorCode =
   | 'image-format' // an image format this runtime cannot decode
   | 'bad-zip'; // a .zip that cannot be read
 
-export class DatasetError extends Error {
-  override readonly name = 'DatasetError';
-  readonly code: DatasetErrorCode;
-  /** where the problem is, e.g. "line 17", "file cats/3.png", "byte 1043". */
-  readonly where?: string;
-
-  constructor(code: DatasetErrorCode, message: string, where?: string) {
-    super(message);
-    this.code = code;
-    if (where !== undefined) this.where = where;
-  }
-}
+// The class is one kind of the tabtrain error family (src/errors.ts); imports from here keep working.
+import { DatasetError } from '../../errors';
+export { DatasetError };
 
 export function isDatasetError(e: unknown): e is DatasetError {
   return e instanceof DatasetError;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LIMITS } from '../defaults';
 import { dense, denseDefs, dropout, layerNorm, layerNormDefs } from './layers';
+import { ConfigError } from '../../errors';
 import type { FamilyDef, ParamDef } from './types';
 
 export interface CharLmSpec {
@@ -32,7 +33,7 @@ export const charlm: FamilyDef<CharLmSpec> = {
   ],
   defaults: { contextLength: 32, dModel: 32, numHeads: 2, numLayers: 1 },
   build(ds, v, dropout) {
-    if (ds.kind !== 'text') throw new Error(`the charlm model needs a text dataset, not ${ds.kind}`);
+    if (ds.kind !== 'text') throw new ConfigError('wrong_dataset_kind', `the charlm model needs a text dataset, not ${ds.kind}`, { family: 'charlm', kind: ds.kind });
     const n = (k: string) => v[k] as number;
     return { family: 'charlm', vocabSize: ds.vocab.length, contextLength: n('contextLength'), dModel: n('dModel'), numHeads: n('numHeads'), numLayers: n('numLayers'), dropout };
   },

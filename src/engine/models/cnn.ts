@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LIMITS } from '../defaults';
 import { dense, denseDefs, dropout } from './layers';
+import { ConfigError } from '../../errors';
 import type { FamilyDef, ParamDef } from './types';
 
 export interface CnnSpec {
@@ -33,7 +34,7 @@ export const cnn: FamilyDef<CnnSpec> = {
   ],
   defaults: { filters: [8, 16], hidden: [32] },
   build(ds, v, dropout) {
-    if (ds.kind !== 'image') throw new Error(`the cnn model needs an image dataset, not ${ds.kind}`);
+    if (ds.kind !== 'image') throw new ConfigError('wrong_dataset_kind', `the cnn model needs an image dataset, not ${ds.kind}`, { family: 'cnn', kind: ds.kind });
     const hidden = v.hidden as number[];
     return { family: 'cnn', height: ds.height, width: ds.width, channels: ds.channels, filters: v.filters as number[], hidden: hidden[0], outputSize: ds.classes.length, dropout };
   },

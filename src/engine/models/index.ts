@@ -2,6 +2,7 @@
 // registering it here is the only other line it needs: the CLI flags, the run form's inputs,
 // the worker's defaults, the fresh-from-weights plan and the checkpoint's tensor list all come
 // from the entry. docs/engine.md "Registries" walks through resnet as the example.
+import { ConfigError } from '../../errors';
 import type { Dataset } from '../data/types';
 import { checkField, type FieldDesc, type FieldValue } from '../fields';
 import { charlm } from './charlm';
@@ -35,7 +36,7 @@ export function isFamily(name: unknown): name is ModelFamily {
 /** The registry entry of a family; throws on a name no entry has (a hostile or newer file). */
 export function familyDef(name: string): FamilyDef {
   const f = BY_NAME.get(name);
-  if (!f) throw new Error(`unknown model family '${name}' (known: ${FAMILY_NAMES.join(', ')})`);
+  if (!f) throw new ConfigError('bad_spec', `unknown model family '${name}' (known: ${FAMILY_NAMES.join(', ')})`);
   return f;
 }
 
@@ -71,14 +72,14 @@ export function specFor(ds: Dataset, family: string, o: Record<string, unknown>,
     const given = o[d.key];
     if (given !== undefined) {
       const err = checkField(d, given);
-      if (err) throw new Error(`${family}: ${err}`);
+      if (err) throw new ConfigError('bad_spec', `${family}: ${err}`, { setting: d.key });
     }
     v[d.key] = (given as FieldValue | undefined) ?? fromBase[d.key] ?? def.defaults[d.key];
   }
   const dropout = (o.dropout as number | undefined) ?? base?.dropout ?? 0;
   const spec = def.build(ds, v, dropout) as ModelSpec;
   const err = validateSpec(spec);
-  if (err) throw new Error(err);
+  if (err) throw new ConfigError('bad_spec', err);
   return spec;
 }
 

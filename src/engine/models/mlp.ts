@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LIMITS } from '../defaults';
 import { dense, denseDefs, dropout } from './layers';
+import { ConfigError } from '../../errors';
 import type { FamilyDef, ParamDef } from './types';
 
 export interface MlpSpec {
@@ -19,7 +20,7 @@ export const mlp: FamilyDef<MlpSpec> = {
   fields: [{ key: 'hidden', flag: 'hidden', label: 'Hidden layers', help: 'widths of the relu layers, comma separated, e.g. 64,64', kind: 'ints', min: 1, max: LIMITS.width }],
   defaults: { hidden: [64, 64] },
   build(ds, v, dropout) {
-    if (ds.kind !== 'tabular') throw new Error(`the mlp model needs a CSV dataset, not ${ds.kind}`);
+    if (ds.kind !== 'tabular') throw new ConfigError('wrong_dataset_kind', `the mlp model needs a CSV dataset, not ${ds.kind}`, { family: 'mlp', kind: ds.kind });
     const outputSize = ds.task === 'classification' ? ds.classes.length : 1;
     return { family: 'mlp', inputSize: ds.numFeatures, hidden: v.hidden as number[], outputSize, dropout };
   },

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LIMITS } from '../defaults';
 import { denseDefs, dense, dropout } from './layers';
+import { ConfigError } from '../../errors';
 import type { BufferDef, FamilyDef, ParamDef, Params } from './types';
 
 export interface ResnetSpec {
@@ -96,7 +97,7 @@ export const resnet: FamilyDef<ResnetSpec> = {
   ],
   defaults: { filters: [8, 16], blocks: 1 },
   build(ds, v, dropout) {
-    if (ds.kind !== 'image') throw new Error(`the resnet model needs an image dataset, not ${ds.kind}`);
+    if (ds.kind !== 'image') throw new ConfigError('wrong_dataset_kind', `the resnet model needs an image dataset, not ${ds.kind}`, { family: 'resnet', kind: ds.kind });
     return { family: 'resnet', height: ds.height, width: ds.width, channels: ds.channels, filters: v.filters as number[], blocks: v.blocks as number, outputSize: ds.classes.length, dropout };
   },
   values: (s) => ({ filters: s.filters, blocks: s.blocks }),

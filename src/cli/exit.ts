@@ -1,0 +1,27 @@
+// The CLI's exit statuses, in one place (docs/cli.md): decided by the error's kind and code, never
+// by its message, and the one-line report a person sees on stderr.
+import { TabtrainError, UsageError } from '../errors';
+
+export const EXIT = {
+  ok: 0,
+  /** bad input: a refused file, dataset, checkpoint or setting; or anything unexpected */
+  failed: 1,
+  /** the command line itself is wrong */
+  usage: 2,
+  /** Ctrl-C, after saving a checkpoint */
+  interrupted: 130,
+} as const;
+
+/** Codes with a status of their own; every other error exits with EXIT.failed. */
+const BY_CODE: Readonly<Record<string, number>> = Object.freeze(Object.assign(Object.create(null) as Record<string, number>, { usage: EXIT.usage }));
+
+export function exitStatus(e: unknown): number {
+  return e instanceof TabtrainError && e.code in BY_CODE ? BY_CODE[e.code]! : EXIT.failed;
+}
+
+/** What stderr shows for `e`: its first line (no stack trace), and for usage errors a pointer to --help. */
+export function errorLines(e: unknown): string[] {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof UsageError) return [`tabtrain: ${message.split('\n')[0]}`, `run 'tabtrain --help' for usage`];
+  return [`tabtrain: error: ${message.split('\n')[0]}`];
+}
