@@ -3,7 +3,7 @@
 // checkpoint and only the training length, LR and batch size may be changed on purpose.
 import type { Dataset, ParseOptions, TaskKind } from './data/types';
 import { validateSpec, type ModelFamily, type ModelSpec } from './models';
-import { validateOptimizer, type OptimizerConfig } from './optim';
+import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
 
 export type Task = TaskKind | 'lm';
@@ -35,13 +35,13 @@ export interface RunConfig {
   data: Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'>;
 }
 
-/** What a person may set; everything else gets a default suited to the dataset. */
-export interface ConfigOverrides {
+/**
+ * What a person may set; everything else gets a default suited to the dataset. The optimizer's
+ * settings (`lr`, `weightDecay`, `momentum`, `beta1`...) come from the optimizer registry.
+ */
+export interface ConfigOverrides extends OptimizerSettings {
   family?: ModelFamily;
-  optimizer?: 'adamw' | 'sgd';
-  lr?: number;
-  weightDecay?: number;
-  momentum?: number;
+  optimizer?: OptimizerKind;
   batchSize?: number;
   seed?: number;
   valFraction?: number;
@@ -102,11 +102,7 @@ export function taskOf(ds: Dataset): Task {
 export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig['data'] = {}, baseSpec?: ModelSpec): RunConfig {
   const family = o.family ?? baseSpec?.family ?? defaultFamily(ds);
   const model = specFor(ds, family, o, baseSpec);
-  const lr = o.lr ?? (o.optimizer === 'sgd' ? 0.05 : ds.kind === 'text' ? 3e-3 : 1e-2);
-  const optimizer: OptimizerConfig =
-    o.optimizer === 'sgd'
-      ? { kind: 'sgd', lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0 }
-      : { kind: 'adamw', lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0.01 };
+  const optimizer: OptimizerConfig = makeOptimizerConfig(o.optimizer, o, { dataset: ds.kind });
   const batchSize = o.batchSize ?? (ds.kind === 'text' ? 16 : 32);
   const target: Target = o.steps !== undefined || o.epochs !== undefined ? { steps: o.steps, epochs: o.epochs } : { epochs: 10 };
   const kind = o.schedule ?? 'constant';

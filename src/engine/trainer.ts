@@ -11,7 +11,7 @@ import { numSamples, uploadDataset, type DeviceData } from './device-data';
 import { applyFreeze } from './freeze';
 import { createModel, type Model, type Params } from './models';
 import { initValues } from './models/layers';
-import { Optimizer, clipByGlobalNorm, slotNames } from './optim';
+import { Optimizer } from './optim';
 import { Rng } from './rng';
 import { lrAt } from './schedule';
 import { validateState, type CheckpointKind, type Lineage, type MetricPoint, type TrainState } from './state';
@@ -103,7 +103,7 @@ export class Trainer {
       this.varToParam.set(v.name, p.name);
     }
     const trainableDefs = this.model.params.filter((p) => this.trainable.includes(p.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    this.optimizer = new Optimizer(config.optimizer, trainableDefs);
+    this.optimizer = new Optimizer(config.optimizer, trainableDefs, { clipNorm: config.clipNorm });
     this.data = uploadDataset(dataset, ctx);
     this.rng = Rng.fromSeed(config.seed);
     this.cursor = Cursor.start(this.rng, this.trainIds.length);
@@ -229,9 +229,8 @@ export class Trainer {
     const { value, grads } = tf.variableGrads(() => this.loss(x, y, true, dropoutSeed), trainableVars);
     const byParam: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byParam[this.varToParam.get(varName)!] = g;
-    const clipped = cfg.clipNorm > 0 ? clipByGlobalNorm(byParam, this.trainable, cfg.clipNorm) : byParam;
-    this.optimizer.apply(this.vars, clipped, lr);
-    tf.dispose([x, y, Object.values(byParam), clipped === byParam ? [] : Object.values(clipped)]);
+    this.optimizer.apply(this.vars, byParam, lr); // clips first when clipNorm > 0
+    tf.dispose([x, y, Object.values(byParam)]);
     this.lastLoss?.dispose();
     this.lastLoss = value;
     this.step += 1;
@@ -313,7 +312,7 @@ export class Trainer {
     const entries: { name: string; v: tf.Variable }[] = [];
     for (const name of [...this.vars.keys()].sort()) entries.push({ name: `model.${name}`, v: this.vars.get(name)! });
     for (const param of [...this.optimizer.slots.keys()].sort()) {
-      for (const slot of slotNames(this.config.optimizer)) entries.push({ name: `optim.${param}.${slot}`, v: this.optimizer.slots.get(param)!.get(slot)! });
+      for (const slot of this.optimizer.slotNames) entries.push({ name: `optim.${param}.${slot}`, v: this.optimizer.slots.get(param)!.get(slot)! });
     }
     const copies = entries.map((e) => tf.clone(e.v));
     // One flag on the device: are all values finite? Read with the tensors (no extra sync), so a
