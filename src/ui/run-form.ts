@@ -4,6 +4,7 @@ import type { ConfigOverrides } from '../engine/config';
 import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
 import type { Defaults, Family } from './api';
 import { field, h, numberInput, readIntList, readNumber, replace, select, uid } from './dom';
+import { fieldInputs, readFields, setFieldValues } from './fields-form';
 
 const FAMILY_LABEL: Record<string, string> = { mlp: 'MLP (tables)', cnn: 'CNN (images)', charlm: 'Character transformer (text)' };
 
@@ -108,20 +109,27 @@ export class RunForm {
     }
     sizes.push(field('Dropout', dropout));
 
-    const optimizer = select<'adamw' | 'sgd'>(
-      [
-        { value: 'adamw', label: 'AdamW' },
-        { value: 'sgd', label: 'SGD with momentum' },
-      ],
-      o.optimizer ?? 'adamw',
+    // The optimizer select and each optimizer's own inputs come from the registry (through the
+    // worker's defaults): one input per setting key, shown when the chosen optimizer has it.
+    const choices = d.optimizers;
+    const optimizer = select(
+      choices.map((c) => ({ value: c.kind, label: c.label })),
+      o.optimizer ?? choices[0].kind,
       'optimizer',
     );
-    const lr = numberInput(o.lr, { min: 0, step: 'any', name: 'lr' });
-    const weightDecay = numberInput(o.weightDecay, { min: 0, step: 'any', name: 'weightDecay' });
-    const momentum = numberInput(o.momentum, { min: 0, max: 1, step: 'any', name: 'momentum' });
-    const momentumField = field('Momentum', momentum);
-    const syncOpt = () => (momentumField.hidden = optimizer.value !== 'sgd');
-    optimizer.addEventListener('change', syncOpt);
+    const chosen = () => choices.find((c) => c.kind === optimizer.value) ?? choices[0];
+    const allOptFields = [...new Map(choices.flatMap((c) => c.fields).map((f) => [f.key, f])).values()];
+    const optInputs = fieldInputs(allOptFields, { ...chosen().values, lr: o.lr ?? chosen().values.lr });
+    const optKeys = () => new Set(chosen().fields.map((f) => f.key));
+    const syncOpt = () => {
+      for (const [key, fi] of optInputs) fi.wrap.hidden = !optKeys().has(key);
+    };
+    // A new optimizer brings its own defaults (SGD's lr is 50x Lion's): keeping the old
+    // optimizer's numbers would start a run nobody chose.
+    optimizer.addEventListener('change', () => {
+      setFieldValues(optInputs, chosen().values);
+      syncOpt();
+    });
     syncOpt();
     const batchSize = numberInput(o.batchSize, { min: 1, step: 1, name: 'batchSize' });
     const unit = select<'epochs' | 'steps'>(
@@ -187,14 +195,12 @@ export class RunForm {
           field('Train for', length),
           field('Unit', unit),
           field('Optimizer', optimizer),
-          field('Learning rate', lr),
-          momentumField,
+          [...optInputs.values()].map((fi) => fi.wrap),
           field('Batch size', batchSize),
           field('Seed', seed, 'Same seed, same data: the same run.'),
           field('LR schedule', schedule),
           warmupField,
           scheduleStepsField,
-          field('Weight decay', weightDecay),
           field('Gradient clip (global norm, 0 = off)', clipNorm),
           field('Log loss every N steps', logEvery),
           field('Evaluate every N steps', evalEvery),
@@ -231,8 +237,6 @@ export class RunForm {
       const posInt = (v: number) => Number.isInteger(v) && v > 0;
       const natInt = (v: number) => Number.isInteger(v) && v >= 0;
       const fields: [keyof ConfigOverrides, HTMLInputElement, string, (v: number) => boolean][] = [
-        ['lr', lr, 'Learning rate', (v) => v > 0],
-        ['weightDecay', weightDecay, 'Weight decay', (v) => v >= 0],
         ['batchSize', batchSize, 'Batch size', posInt],
         ['seed', seed, 'Seed', (v) => natInt(v) && v <= 0xffffffff],
         ['clipNorm', clipNorm, 'Gradient clip', (v) => v >= 0],
@@ -240,7 +244,6 @@ export class RunForm {
         ['evalEvery', evalEvery, 'Evaluate every', posInt],
         ['dropout', dropout, 'Dropout', (v) => v >= 0 && v < 1],
       ];
-      if (optimizer.value === 'sgd') fields.push(['momentum', momentum, 'Momentum', (v) => v >= 0 && v < 1]);
       if (schedule.value === 'cosine') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
       if (schedule.value !== 'constant') fields.push(['scheduleSteps', scheduleSteps, 'Schedule length', posInt]);
       if (fam === 'charlm') {
@@ -252,7 +255,10 @@ export class RunForm {
         if (typeof v === 'string') return v;
         if (v !== undefined) rec[key] = v;
       }
-      ov.optimizer = optimizer.value as 'adamw' | 'sgd';
+      const opt = readFields([...optInputs.values()].filter((fi) => optKeys().has(fi.desc.key)));
+      if (typeof opt === 'string') return opt;
+      Object.assign(ov, opt);
+      ov.optimizer = chosen().kind;
       ov.schedule = schedule.value as 'constant' | 'cosine' | 'step';
       const len = num(length, 'Training length', posInt);
       if (typeof len === 'string') return len;

@@ -8,6 +8,7 @@ import * as store from '../store';
 import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
 import { createModel } from '../engine/models';
+import { optimizerChoices } from '../engine/optim';
 import { freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
 import { validateState, type TrainState } from '../engine/state';
 import { Trainer } from '../engine/trainer';
@@ -119,7 +120,9 @@ const api = {
       ...(spec.family === 'mlp' ? { hidden: spec.hidden } : spec.family === 'cnn' ? { filters: spec.filters, hidden: [spec.hidden] } : { contextLength: spec.contextLength, dModel: spec.dModel, numHeads: spec.numHeads, numLayers: spec.numLayers }),
     };
     const families = ds.kind === 'tabular' ? ['mlp'] : ds.kind === 'image' ? ['cnn'] : ['charlm'];
-    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, parameterNames: m.params.map((p) => p.name) };
+    // Every optimizer with its settings and their defaults here: the form's select and inputs.
+    const optimizers = optimizerChoices({ dataset: ds.kind });
+    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, optimizers, parameterNames: m.params.map((p) => p.name) };
   },
 
   async startRun(req: StartRunRequest, onEvent?: OnEvent): Promise<string> {

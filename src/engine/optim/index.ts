@@ -154,3 +154,22 @@ export class Optimizer {
     this.slots.clear();
   }
 }
+
+/** One optimizer as the run form shows it: plain data (it crosses the worker boundary). */
+export interface OptimizerChoice {
+  kind: OptimizerKind;
+  label: string;
+  help: string;
+  fields: FieldDesc[];
+  /** the default of every field, for this dataset. */
+  values: Record<string, number>;
+}
+
+/** Every registered optimizer with its defaults for this kind of data, for the form. */
+export function optimizerChoices(ctx: DefaultsContext): OptimizerChoice[] {
+  return OPTIMIZER_KINDS.map((kind) => {
+    const def = optimizerDef(kind);
+    const cfg = def.defaults({}, ctx) as unknown as Record<string, number>;
+    return { kind, label: def.label, help: def.help, fields: def.fields, values: Object.fromEntries(def.fields.map((f) => [f.key, cfg[f.key]])) };
+  });
+}
