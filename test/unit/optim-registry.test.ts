@@ -153,7 +153,7 @@ describe('registry entries', () => {
 
     it(`${kind}: init makes, and update writes, exactly the declared slots`, () => {
       const def = optimizerDef(kind);
-      const variants: OptimizerConfig[] = kind === 'sgd' ? [def.defaults({}, { dataset: 'tabular' }), def.defaults({ momentum: 0 }, { dataset: 'tabular' })] : [def.defaults({}, { dataset: 'tabular' })];
+      const variants: OptimizerConfig[] = kind === 'sgd' ? [def.defaults({}, { dataset: 'tabular' }), makeOptimizerConfig('sgd', { momentum: 0 }, { dataset: 'tabular' })] : [def.defaults({}, { dataset: 'tabular' })];
       for (const cfg of variants) {
         const names = def.slots(cfg);
         tf.tidy(() => {
@@ -211,17 +211,19 @@ describe('defaults through makeConfig (unchanged for adamw and sgd)', () => {
 });
 
 describe('validate refuses bad values with a message', () => {
+  // Spread from a config of another kind on purpose: these are configs no type allows.
+  const c = (o: object) => o as OptimizerConfig;
   const bad: [OptimizerConfig, RegExp][] = [
-    [{ ...configs[0], lr: -1 }, /adamw: Learning rate: expected a number in \(0, Infinity\), got -1/],
-    [{ ...configs[0], lr: 0 }, /Learning rate: expected a number in \(0/],
-    [{ ...configs[0], lr: NaN }, /Learning rate.*got null/],
-    [{ ...configs[0], beta1: 1 }, /adamw: Beta 1: expected a number in \[0, 1\), got 1/],
-    [{ ...configs[0], beta2: 1.5 }, /Beta 2: expected a number in \[0, 1\)/],
-    [{ ...configs[0], eps: 0 }, /Epsilon: expected a number in \(0, 1\)/],
-    [{ ...configs[0], weightDecay: -0.1 }, /Weight decay: expected a number in \[0, Infinity\)/],
-    [{ ...configs[2], momentum: 1 }, /sgd: Momentum: expected a number in \[0, 1\)/],
-    [{ ...configs[4], beta2: 1 }, /lion: Beta 2/],
-    [{ ...configs[4], lr: '0.1' as unknown as number }, /lion: Learning rate.*got "0.1"/],
+    [c({ ...configs[0], lr: -1 }), /adamw: Learning rate: expected a number in \(0, Infinity\), got -1/],
+    [c({ ...configs[0], lr: 0 }), /Learning rate: expected a number in \(0/],
+    [c({ ...configs[0], lr: NaN }), /Learning rate.*got null/],
+    [c({ ...configs[0], beta1: 1 }), /adamw: Beta 1: expected a number in \[0, 1\), got 1/],
+    [c({ ...configs[0], beta2: 1.5 }), /Beta 2: expected a number in \[0, 1\)/],
+    [c({ ...configs[0], eps: 0 }), /Epsilon: expected a number in \(0, 1\)/],
+    [c({ ...configs[0], weightDecay: -0.1 }), /Weight decay: expected a number in \[0, Infinity\)/],
+    [c({ ...configs[2], momentum: 1 }), /sgd: Momentum: expected a number in \[0, 1\)/],
+    [c({ ...configs[4], beta2: 1 }), /lion: Beta 2/],
+    [c({ ...configs[4], lr: '0.1' as unknown as number }), /lion: Learning rate.*got "0.1"/],
     [{ kind: 'lion', lr: 0.001, beta1: 0.9, weightDecay: 0 } as OptimizerConfig, /lion: Beta 2: .*got undefined/],
     [{ kind: 'adam', lr: 0.001 } as unknown as OptimizerConfig, /unknown optimizer "adam": known optimizers are adamw, sgd, lion/],
     [null as unknown as OptimizerConfig, /not an object/],
