@@ -6,6 +6,7 @@ import { LIMITS } from '../engine/defaults';
 import { formatField, parseField } from '../engine/fields';
 import { allFields, FAMILY_NAMES, familyDef } from '../engine/models';
 import type { ParseOptions } from '../engine/data/types';
+import { allOptimizerFields, OPTIMIZER_KINDS, OPTIMIZERS, type OptimizerSettings } from '../engine/optim';
 
 import { UsageError } from '../errors'; // one kind of the error family (src/errors.ts)
 export { UsageError };
@@ -21,8 +22,6 @@ const TRAIN_OPTIONS = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   optimizer: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  momentum: { type: 'string' },
   seed: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   schedule: { type: 'string' },
@@ -46,13 +45,16 @@ const TRAIN_OPTIONS = {
 
 /** The model families' settings (`--hidden`, `--context-length`, ...), generated from the registry. */
 const MODEL_OPTIONS = Object.fromEntries(allFields().map((f) => [f.flag, { type: 'string' as const }]));
+/** The optimizers' own settings (`--momentum`, `--weight-decay`, `--beta1`...), from the registry. */
+const OPTIMIZER_FIELDS = allOptimizerFields().filter((f) => f.flag !== 'lr'); // --lr is above: resume reads it too
+const OPTIONS = { ...TRAIN_OPTIONS, ...MODEL_OPTIONS, ...Object.fromEntries(OPTIMIZER_FIELDS.map((f) => [f.flag, { type: 'string' as const }])) };
 
+export type Flags = Partial<Record<keyof typeof TRAIN_OPTIONS, string | string[] | boolean>> & Record<string, string | string[] | boolean | undefined>;
 type FlagName = keyof typeof TRAIN_OPTIONS | string;
-export type Flags = Partial<Record<FlagName, string | string[] | boolean>>;
 
 export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...TRAIN_OPTIONS, ...MODEL_OPTIONS }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     return { positionals, flags: values as Flags };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
@@ -96,14 +98,25 @@ export function stepsOrEpochs(flags: Flags): { steps?: number; epochs?: number }
   return { steps: num(flags, 'steps', 'posint'), epochs: num(flags, 'epochs', 'posint') };
 }
 
+/** --lr and the optimizers' own flags, each checked against its field's bounds. */
+function optimizerSettings(flags: Flags): OptimizerSettings {
+  const out: Record<string, number> = {};
+  for (const f of allOptimizerFields()) {
+    const raw = flags[f.flag];
+    if (raw === undefined) continue;
+    const r = parseField(f, String(raw));
+    if ('error' in r) throw new UsageError(`--${f.flag}: ${r.error}`);
+    out[f.key] = r.value as number;
+  }
+  return out;
+}
+
 export function trainOverrides(flags: Flags): ConfigOverrides {
   const o: ConfigOverrides = {
     family: oneOf(flags, 'model', FAMILY_NAMES),
-    optimizer: oneOf(flags, 'optimizer', ['adamw', 'sgd'] as const),
+    optimizer: oneOf(flags, 'optimizer', OPTIMIZER_KINDS),
     schedule: oneOf(flags, 'schedule', ['constant', 'cosine', 'step'] as const),
-    lr: num(flags, 'lr', 'float'),
-    weightDecay: num(flags, 'weight-decay', 'float'),
-    momentum: num(flags, 'momentum', 'fraction'),
+    ...optimizerSettings(flags),
     batchSize: num(flags, 'batch-size', 'posint'),
     seed: num(flags, 'seed', 'int'),
     valFraction: num(flags, 'val-fraction', 'valFraction'),
@@ -117,7 +130,6 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
     freeze: flags.freeze as string[] | undefined,
     ...stepsOrEpochs(flags),
   };
-  if (o.lr !== undefined && o.lr <= 0) throw new UsageError(`--lr: expected a positive number, got '${String(flags.lr)}'`);
   for (const k of Object.keys(o) as (keyof ConfigOverrides)[]) if (o[k] === undefined) delete o[k];
   return o;
 }
@@ -152,7 +164,7 @@ function modelHelp(): string {
 
 export const USAGE = `usage:
   tabtrain train --data FILE [--model ${FAMILY_NAMES.join('|')}] [--label COL] [--steps N | --epochs E]
-                 [--batch-size B] [--lr X] [--optimizer adamw|sgd] [--seed S]
+                 [--batch-size B] [--lr X] [--optimizer ${OPTIMIZER_KINDS.join('|')}] [--seed S]
                  [--checkpoint-every K] [--schedule constant|cosine|step] [--freeze PATTERN]...
                  --out FILE.ckpt
   tabtrain resume FILE.ckpt --data FILE [--steps N | --epochs E] [--lr X] [--batch-size B]
@@ -163,5 +175,7 @@ export const USAGE = `usage:
 --steps/--epochs on resume are totals to reach (--epochs 15 on a run at epoch 10 trains 11-15).
 Models and their settings (defaults shown):
 ${modelHelp()}
-More options: --task, --val-fraction, --clip-norm, --weight-decay, --momentum, --warmup-steps,
---schedule-steps, --dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.`;
+More options: --task, --val-fraction, --clip-norm, --warmup-steps,
+--schedule-steps, --dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.
+Optimizer settings (each only with the optimizers named):
+${OPTIMIZER_FIELDS.map((f) => `  --${f.flag.padEnd(13)} ${f.help ?? f.label} (${OPTIMIZER_KINDS.filter((k) => OPTIMIZERS[k].fields.some((x) => x.key === f.key)).join(', ')})`).join('\n')}`;

@@ -5,7 +5,7 @@ import type { Dataset, ParseOptions, TaskKind } from './data/types';
 import { RUN_DEFAULTS, LIMITS } from './defaults';
 import type { FieldValue } from './fields';
 import { familiesFor, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
-import { validateOptimizer, type OptimizerConfig } from './optim';
+import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
 import { ConfigError } from '../errors';
 
@@ -43,13 +43,10 @@ export interface RunConfig {
  * families' settings (`hidden`, `contextLength`, ...) and the optimizers' sit beside the common
  * ones under the keys their registry entries' `fields` name (models/*.ts, optim).
  */
-export interface ConfigOverrides {
+export interface ConfigOverrides extends OptimizerSettings {
   [setting: string]: FieldValue | string | string[] | undefined;
   family?: ModelFamily;
-  optimizer?: 'adamw' | 'sgd';
-  lr?: number;
-  weightDecay?: number;
-  momentum?: number;
+  optimizer?: OptimizerKind;
   batchSize?: number;
   seed?: number;
   valFraction?: number;
@@ -77,11 +74,7 @@ export function taskOf(ds: Dataset): Task {
 export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig['data'] = {}, baseSpec?: ModelSpec): RunConfig {
   const family = o.family ?? baseSpec?.family ?? defaultFamily(ds);
   const model = specFor(ds, family, o, baseSpec);
-  const lr = o.lr ?? (o.optimizer === 'sgd' ? 0.05 : ds.kind === 'text' ? 3e-3 : 1e-2);
-  const optimizer: OptimizerConfig =
-    o.optimizer === 'sgd'
-      ? { kind: 'sgd', lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0 }
-      : { kind: 'adamw', lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0.01 };
+  const optimizer: OptimizerConfig = makeOptimizerConfig(o.optimizer, o, { dataset: ds.kind });
   const batchSize = o.batchSize ?? (ds.kind === 'text' ? RUN_DEFAULTS.batchSize.text : RUN_DEFAULTS.batchSize.other);
   const target: Target = o.steps !== undefined || o.epochs !== undefined ? { steps: o.steps, epochs: o.epochs } : { epochs: RUN_DEFAULTS.epochs };
   const kind = o.schedule ?? 'constant';

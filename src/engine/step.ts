@@ -5,14 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Task } from './config';
 import type { Model, Params } from './models';
-import { clipByGlobalNorm, type Optimizer } from './optim';
+import type { Optimizer } from './optim';
 
 /** The device half of a TrainState that a step reads and updates. */
 export interface StepState {
   model: Model;
   task: Task;
-  /** max global gradient norm; 0 = no clipping. */
-  clipNorm: number;
   params: Map<string, tf.Variable>;
   buffers: Map<string, tf.Variable>;
   /** parameter names that train (the rest are frozen), sorted. */
@@ -29,7 +27,8 @@ export function batchLoss(task: Task, logits: tf.Tensor2D, y: tf.Tensor): tf.Sca
 
 /**
  * Applies one update to `s` and returns the batch's loss (a device scalar the caller owns;
- * reading it is a sync point). Gradient clipping composes in front of the optimizer.
+ * reading it is a sync point). The optimizer clips the gradients first when its config says so
+ * (optim/: clipping composes in front of any optimizer).
  */
 export function trainStep(s: StepState, batch: { x: tf.Tensor; y: tf.Tensor }, lr: number, dropoutSeed: number): tf.Scalar {
   const all: Params = Object.fromEntries([...s.params, ...s.buffers]);
@@ -42,9 +41,8 @@ export function trainStep(s: StepState, batch: { x: tf.Tensor; y: tf.Tensor }, l
   // variableGrads keys its result by variable name (tfjs' global ids); map back to parameter names.
   const byParam: Record<string, tf.Tensor> = {};
   s.trainable.forEach((n, i) => (byParam[n] = grads[trainableVars[i].name]));
-  const clipped = s.clipNorm > 0 ? clipByGlobalNorm(byParam, s.trainable, s.clipNorm) : byParam;
-  s.optimizer.apply(s.params, clipped, lr);
+  s.optimizer.apply(s.params, byParam, lr);
   for (const [name, v] of newBuffers) s.buffers.get(name)!.assign(v);
-  tf.dispose([Object.values(byParam), clipped === byParam ? [] : Object.values(clipped), [...newBuffers.values()]]);
+  tf.dispose([Object.values(byParam), [...newBuffers.values()]]);
   return value;
 }

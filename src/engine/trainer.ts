@@ -115,7 +115,7 @@ export class Trainer {
     for (const p of defs) this.vars.set(p.name, upload(s.params.get(p.name)!, true));
     for (const b of bufferDefs(config.model)) this.buffers.set(b.name, upload(s.buffers.get(b.name)!, false));
     const trainableDefs = defs.filter((p) => this.trainable.includes(p.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    this.optimizer = new Optimizer(config.optimizer, trainableDefs);
+    this.optimizer = new Optimizer(config.optimizer, trainableDefs, { clipNorm: config.clipNorm });
     this.data = uploadDataset(dataset, positionsOf(config.model));
     this.lineage = s.lineage;
     if (rest) {
@@ -252,7 +252,7 @@ export class Trainer {
     const lr = this.lr();
     const batch = this.data.batch(sampleIds);
     const loss = trainStep(
-      { model: this.model, task: cfg.task, clipNorm: cfg.clipNorm, params: this.vars, buffers: this.buffers, trainable: this.trainable, optimizer: this.optimizer },
+      { model: this.model, task: cfg.task, params: this.vars, buffers: this.buffers, trainable: this.trainable, optimizer: this.optimizer },
       batch,
       lr,
       dropoutSeed,

@@ -1,10 +1,11 @@
 // The hyperparameter form. Defaults come from the worker (`defaults()`, suited to the dataset);
 // an empty field means "the default". Frozen parameters are exact names from the model.
 import type { ConfigOverrides } from '../engine/config';
+import type { FieldValue } from '../engine/fields';
 import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
 import type { Defaults, Family } from './api';
 import { field, h, numberInput, readNumber, replace, select, uid, whileDisabled } from './dom';
-import { fieldInputs } from './field-inputs';
+import { fieldInputs, readFields, setFieldValues } from './fields-form';
 
 export interface RunFormValues {
   overrides: ConfigOverrides;
@@ -84,25 +85,32 @@ export class RunForm {
     });
 
     // model settings: whatever the family declares (engine/models/*.ts fields)
-    const model = fieldInputs(d.modelFields, o);
+    const model = fieldInputs(d.modelFields, o as Record<string, FieldValue | undefined>);
     this.modelKeys = d.modelFields.map((f) => f.key);
     const dropout = numberInput(o.dropout, { min: 0, max: 0.9, step: 0.05, name: 'dropout' });
-    const sizes: HTMLElement[] = [...model.rows, field('Dropout', dropout)];
+    const sizes: HTMLElement[] = [...[...model.values()].map((fi) => fi.wrap), field('Dropout', dropout)];
 
-    const optimizer = select<'adamw' | 'sgd'>(
-      [
-        { value: 'adamw', label: 'AdamW' },
-        { value: 'sgd', label: 'SGD with momentum' },
-      ],
-      o.optimizer ?? 'adamw',
+    // The optimizer select and each optimizer's own inputs come from the registry (through the
+    // worker's defaults): one input per setting key, shown when the chosen optimizer has it.
+    const choices = d.optimizers;
+    const optimizer = select(
+      choices.map((c) => ({ value: c.kind, label: c.label })),
+      o.optimizer ?? choices[0].kind,
       'optimizer',
     );
-    const lr = numberInput(o.lr, { min: 0, step: 'any', name: 'lr' });
-    const weightDecay = numberInput(o.weightDecay, { min: 0, step: 'any', name: 'weightDecay' });
-    const momentum = numberInput(o.momentum, { min: 0, max: 1, step: 'any', name: 'momentum' });
-    const momentumField = field('Momentum', momentum);
-    const syncOpt = () => (momentumField.hidden = optimizer.value !== 'sgd');
-    optimizer.addEventListener('change', syncOpt);
+    const chosen = () => choices.find((c) => c.kind === optimizer.value) ?? choices[0];
+    const allOptFields = [...new Map(choices.flatMap((c) => c.fields).map((f) => [f.key, f])).values()];
+    const optInputs = fieldInputs(allOptFields, { ...chosen().values, lr: o.lr ?? chosen().values.lr });
+    const optKeys = () => new Set(chosen().fields.map((f) => f.key));
+    const syncOpt = () => {
+      for (const [key, fi] of optInputs) fi.wrap.hidden = !optKeys().has(key);
+    };
+    // A new optimizer brings its own defaults (SGD's lr is 50x Lion's): keeping the old
+    // optimizer's numbers would start a run nobody chose.
+    optimizer.addEventListener('change', () => {
+      setFieldValues(optInputs, chosen().values);
+      syncOpt();
+    });
     syncOpt();
     const batchSize = numberInput(o.batchSize, { min: 1, step: 1, name: 'batchSize' });
     const unit = select<'epochs' | 'steps'>(
@@ -168,14 +176,12 @@ export class RunForm {
           field('Train for', length),
           field('Unit', unit),
           field('Optimizer', optimizer),
-          field('Learning rate', lr),
-          momentumField,
+          [...optInputs.values()].map((fi) => fi.wrap),
           field('Batch size', batchSize),
           field('Seed', seed, 'Same seed, same data: the same run.'),
           field('LR schedule', schedule),
           warmupField,
           scheduleStepsField,
-          field('Weight decay', weightDecay),
           field('Gradient clip (global norm, 0 = off)', clipNorm),
           field('Log loss every N steps', logEvery),
           field('Evaluate every N steps', evalEvery),
@@ -212,8 +218,6 @@ export class RunForm {
       const posInt = (v: number) => Number.isInteger(v) && v > 0;
       const natInt = (v: number) => Number.isInteger(v) && v >= 0;
       const fields: [keyof ConfigOverrides, HTMLInputElement, string, (v: number) => boolean][] = [
-        ['lr', lr, 'Learning rate', (v) => v > 0],
-        ['weightDecay', weightDecay, 'Weight decay', (v) => v >= 0],
         ['batchSize', batchSize, 'Batch size', posInt],
         ['seed', seed, 'Seed', (v) => natInt(v) && v <= 0xffffffff],
         ['clipNorm', clipNorm, 'Gradient clip', (v) => v >= 0],
@@ -221,7 +225,6 @@ export class RunForm {
         ['evalEvery', evalEvery, 'Evaluate every', posInt],
         ['dropout', dropout, 'Dropout', (v) => v >= 0 && v < 1],
       ];
-      if (optimizer.value === 'sgd') fields.push(['momentum', momentum, 'Momentum', (v) => v >= 0 && v < 1]);
       if (schedule.value === 'cosine') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
       if (schedule.value !== 'constant') fields.push(['scheduleSteps', scheduleSteps, 'Schedule length', posInt]);
       const rec = ov as Record<string, unknown>;
@@ -230,14 +233,17 @@ export class RunForm {
         if (typeof v === 'string') return v;
         if (v !== undefined) rec[key] = v;
       }
-      ov.optimizer = optimizer.value as 'adamw' | 'sgd';
+      const opt = readFields([...optInputs.values()].filter((fi) => optKeys().has(fi.desc.key)));
+      if (typeof opt === 'string') return opt;
+      Object.assign(ov, opt);
+      ov.optimizer = chosen().kind;
       ov.schedule = schedule.value as 'constant' | 'cosine' | 'step';
       const len = num(length, 'Training length', posInt);
       if (typeof len === 'string') return len;
       if (len === undefined) return 'Set how long to train (epochs or steps).';
       if (unit.value === 'steps') ov.steps = len;
       else ov.epochs = len;
-      const sizesRead = model.read();
+      const sizesRead = readFields(model.values());
       if (typeof sizesRead === 'string') return sizesRead;
       Object.assign(ov, sizesRead);
       ov.freeze = boxes.filter((b) => b.cb.checked).map((b) => b.n);

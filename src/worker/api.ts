@@ -10,6 +10,7 @@ import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
 import { CHECKPOINT_DEFAULTS } from '../engine/defaults';
 import { familiesFor, familyDef, modelTensors, paramDefs, type ModelFamily } from '../engine/models';
+import { optimizerChoices } from '../engine/optim';
 import { freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
 import { validateState, type StateMeta } from '../engine/state';
 import { Trainer } from '../engine/trainer';
@@ -121,7 +122,9 @@ const api = {
       ...def.values(spec),
     };
     const families = familiesFor(ds.kind).map((f) => ({ family: f, label: familyDef(f).label }));
-    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, modelFields: def.fields, parameterNames: paramDefs(spec).map((p) => p.name) };
+    // Every optimizer with its settings and their defaults here: the form's select and inputs.
+    const optimizers = optimizerChoices({ dataset: ds.kind });
+    return { overrides, checkpoints: DEFAULT_CHECKPOINTS, families, modelFields: def.fields, optimizers, parameterNames: paramDefs(spec).map((p) => p.name) };
   },
 
   async startRun(req: StartRunRequest, onEvent?: OnEvent): Promise<string> {

@@ -25,7 +25,7 @@ describe('WebGPU in a worker', () => {
     { family: 'resnet' as const, o: { filters: [4, 6], blocks: 1, batchSize: 8, dropout: 0.1 }, ks: [2, 5] },
   ];
   for (const f of families) {
-    for (const optimizer of ['adamw', 'sgd'] as const) {
+    for (const optimizer of ['adamw', 'sgd', 'lion'] as const) {
       it(`${f.family} + ${optimizer}: k steps + save + load + rest == straight`, async () => {
         const r = await call('resumeCheck', f.family, { ...f.o, optimizer, steps: 7, schedule: 'cosine', warmupSteps: 2, scheduleSteps: 7, logEvery: 2, evalEvery: 3, seed: 5 }, f.ks);
         expect(r.backend).toBe('webgpu');

@@ -21,7 +21,7 @@ const cases: { family: string; ds: () => Dataset; o: ConfigOverrides; ks: number
 
 describe('resume is bit-identical to never stopping (CPU backend)', () => {
   for (const c of cases) {
-    for (const optimizer of ['adamw', 'sgd'] as const) {
+    for (const optimizer of ['adamw', 'sgd', 'lion'] as const) {
       it(`${c.family} + ${optimizer}`, async () => {
         const ds = c.ds();
         const config = makeConfig(ds, { ...c.o, optimizer, steps: 12, schedule: 'cosine', warmupSteps: 3, scheduleSteps: 12, logEvery: 2, evalEvery: 4, seed: 42 });
