@@ -2,6 +2,7 @@
 // Pure: the store reads the run's metadata and the set of stored blobs inside a transaction,
 // calls this, and deletes what it returns in the same transaction.
 
+import { CHECKPOINT_DEFAULTS } from '../engine/defaults';
 import type { CheckpointKind } from '../engine/state';
 import { StoreError } from './tx';
 
@@ -10,7 +11,8 @@ export interface Retention {
   keepPeriodic?: number;
 }
 
-export const DEFAULT_KEEP_PERIODIC = 3;
+/** How many periodic checkpoints a run keeps unless it says otherwise (engine/defaults.ts). */
+export const DEFAULT_KEEP_PERIODIC = CHECKPOINT_DEFAULTS.keepPeriodic;
 
 /** The fields retention looks at. `seq` is the store's save counter (higher = saved later). */
 export interface RetainedMeta {

@@ -59,11 +59,15 @@ export class DataPanel {
     return d;
   }
 
-  /** The form's values with the preview's validation fraction, when one is set and valid. */
+  /**
+   * The form's values with the preview's validation fraction when one is typed. An out-of-range
+   * value goes through as typed: the engine refuses it with the one limit (engine/defaults.ts)
+   * and the page shows why, instead of training with the default without a word.
+   */
   withValFraction(v: RunFormValues | null): RunFormValues | null {
     if (!v) return null;
-    const f = Number(this.valFraction.value);
-    return this.valFraction.value.trim() !== '' && f >= 0 && f < 1 ? { ...v, overrides: { ...v.overrides, valFraction: f } } : v;
+    const text = this.valFraction.value.trim();
+    return text !== '' ? { ...v, overrides: { ...v.overrides, valFraction: Number(text) } } : v;
   }
 
   async loadSample(file: string, choices: DataChoices = {}): Promise<void> {

@@ -1,6 +1,7 @@
 // What the worker understood of a dataset, before any training: kind, rows, label, task,
 // classes, dropped columns, notes, a few rows / a text sample / thumbnails. The label and task
 // controls re-parse the stored dataset in the worker; nothing is parsed here.
+import { LIMITS } from '../engine/defaults';
 import type { TaskKind } from '../engine/data/types';
 import type { DataChoices, DatasetPreview } from '../worker/protocol';
 import { field, fmtBytes, h, numberInput, replace, select, showChar, table } from './dom';
@@ -74,7 +75,7 @@ export function renderPreview(host: HTMLElement, p: DatasetPreview, handlers: Pr
     task.addEventListener('change', () => handlers.onChoices({ label: label.value, task: task.value as TaskKind }));
     controls.push(field('Label column', label, 'The column the model learns to predict.'), field('Task', task));
   }
-  controls.push(field('Validation fraction', valFraction, 'Share of the data held out to measure the model (0 to 0.5).'));
+  controls.push(field('Validation fraction', valFraction, `Share of the data held out to measure the model (0 to ${LIMITS.maxValFraction}).`));
 
   const summary: [string, string | number | Node][] = [
     ['Kind', KIND_LABEL[p.kind]],
@@ -139,5 +140,5 @@ export function renderPreview(host: HTMLElement, p: DatasetPreview, handlers: Pr
 
 /** The validation-fraction input; it lives across re-renders so the value sticks. */
 export function valFractionInput(): HTMLInputElement {
-  return numberInput(undefined, { min: 0, max: 0.5, step: 0.05, name: 'valFraction' });
+  return numberInput(undefined, { min: 0, max: LIMITS.maxValFraction, step: 0.05, name: 'valFraction' });
 }

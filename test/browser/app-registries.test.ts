@@ -31,7 +31,7 @@ it('the shapes sample offers CNN and ResNet; a ResNet + Lion run trains and chec
     await fillForm(page, { filters: '4, 6', blocks: '1', lengthUnit: 'steps', length: '4', batchSize: '8', ckptEverySteps: '2', ckptEverySeconds: '3600', evalEvery: '2', logEvery: '1' });
     await page.getByRole('button', { name: 'Start training' }).click();
     const runId = await waitStatus(page, 'finished');
-    const c = decodeCkpt(await downloadCheckpoint(page, runId, 'final'));
+    const c = await decodeCkpt(await downloadCheckpoint(page, runId, 'final'));
     const st = c.state as any;
     expect(st.config.model).toMatchObject({ family: 'resnet', filters: [4, 6], blocks: 1 });
     expect(st.config.optimizer.kind).toBe('lion');
