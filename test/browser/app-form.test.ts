@@ -1,4 +1,4 @@
-// The page offers what the registries hold, with nothing written for it in src/ui: the image
+// The run form. It offers what the registries hold, with nothing written for it in src/ui: the image
 // sample offers both image families, picking ResNet shows its own settings, Lion is in the
 // optimizer select with its own defaults, and a run trained that way stores a checkpoint with
 // batch-norm buffers and Lion's slots.
@@ -40,6 +40,24 @@ it('the shapes sample offers CNN and ResNet; a ResNet + Lion run trains and chec
     expect(names).toContain('model.stages.1.0.proj_bn.var');
     expect(names).toContain('optim.stem.bn.gamma.m');
     expect(names.some((n) => n.startsWith('optim.stem.bn.mean'))).toBe(false);
+  } finally {
+    await s.close();
+  }
+});
+
+it('a validation share outside the one limit is refused with the limit, not replaced by the default', async () => {
+  const s = await openBrowser();
+  try {
+    const page = s.page;
+    await openApp(page, `${app.url}/?backend=cpu&sample=iris`);
+    await expect.poll(() => page.getByTestId('dataset-preview').textContent(), { timeout: 60_000 }).toMatch(/species/);
+    await page.getByTestId('run-form').locator('[name="family"]').waitFor();
+    await page.locator('[name="valFraction"]').fill('1.5');
+    await fillForm(page, { lengthUnit: 'steps', length: '3' });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const err = page.getByTestId('error-banner');
+    await expect.poll(() => err.textContent(), { timeout: 60_000 }).toMatch(/validation fraction must be in \[0, 0\.5\], got 1\.5/);
+    expect(await page.getByTestId('run-row').count()).toBe(0);
   } finally {
     await s.close();
   }
