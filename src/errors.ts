@@ -121,7 +121,11 @@ export type ConfigErrorCode =
   /** The dataset is too small for the settings (batch size, validation split, context length). */
   | 'too_little_data'
   /** A freeze pattern matches no parameter, or every parameter is frozen. */
-  | 'bad_freeze';
+  | 'bad_freeze'
+  /** An optimizer kind no registry entry has (a typo, a newer file). */
+  | 'unknown_optimizer'
+  /** A setting the chosen optimizer does not have (`--momentum` with AdamW): refused, not ignored. */
+  | 'foreign_setting';
 
 /** A run's settings, model spec or saved training state are refused before anything trains. */
 export class ConfigError extends TabtrainError {

@@ -200,7 +200,7 @@ describe('defaults through makeConfig (unchanged for adamw and sgd)', () => {
       }
     })();
     expect(e).toBeInstanceOf(TabtrainError);
-    expect((e as TabtrainError).code).toBe('unknown-optimizer');
+    expect((e as TabtrainError).code).toBe('unknown_optimizer');
     expect((e as Error).message).toBe('unknown optimizer "adam": known optimizers are adamw, sgd, lion');
   });
 

@@ -5,7 +5,7 @@
 // number of updates applied), from which any step-dependent factor is recomputed in float64, so
 // restoring the slots and the integer continues bit-exactly (tfjs' own optimizers do not).
 import * as tf from '@tensorflow/tfjs';
-import { TabtrainError } from '../../errors';
+import { ConfigError } from '../../errors';
 import { checkField, type FieldDesc } from '../fields';
 import type { ParamDef } from '../models';
 import { adamw } from './adamw';
@@ -45,7 +45,7 @@ export function isOptimizerKind(k: unknown): k is OptimizerKind {
 /** The entry for a kind, typed loosely for generic code; refuses an unknown kind by name. */
 export function optimizerDef(kind: unknown): OptimizerDef<OptimizerConfig> {
   if (!isOptimizerKind(kind)) {
-    throw new TabtrainError('unknown-optimizer', `unknown optimizer ${JSON.stringify(kind)}: known optimizers are ${OPTIMIZER_KINDS.join(', ')}`, { kind });
+    throw new ConfigError('unknown_optimizer', `unknown optimizer ${JSON.stringify(kind)}: known optimizers are ${OPTIMIZER_KINDS.join(', ')}`, { kind });
   }
   // Each entry only ever sees configs of its own kind (dispatch is on cfg.kind).
   return ENTRIES[kind] as unknown as OptimizerDef<OptimizerConfig>;
@@ -61,19 +61,19 @@ export function allOptimizerFields(): FieldDesc[] {
 /**
  * The config for `kind` (adamw when none is chosen): each setting from `o` when given, else the
  * entry's default. A setting the chosen optimizer does not have is refused, not ignored (e.g.
- * `--momentum` with AdamW). Throws a TabtrainError on an unknown kind or a bad value.
+ * `--momentum` with AdamW). Throws a ConfigError on an unknown kind or a bad value.
  */
 export function makeOptimizerConfig(kind: unknown, o: OptimizerSettings, ctx: DefaultsContext): OptimizerConfig {
   const def = optimizerDef(kind ?? 'adamw');
   const own = new Set(def.fields.map((f) => f.key));
   for (const f of allOptimizerFields()) {
     if (!own.has(f.key) && o[f.key as keyof OptimizerSettings] !== undefined) {
-      throw new TabtrainError('optimizer-setting', `${f.label} (${f.key}) is not a setting of ${def.label}; its settings are ${def.fields.map((x) => x.key).join(', ')}`);
+      throw new ConfigError('foreign_setting', `${f.label} (${f.key}) is not a setting of ${def.label}; its settings are ${def.fields.map((x) => x.key).join(', ')}`);
     }
   }
   const cfg = def.defaults(o as Partial<Omit<OptimizerConfig, 'kind'>>, ctx);
   const err = validateOptimizer(cfg);
-  if (err) throw new TabtrainError('bad-optimizer', err);
+  if (err) throw new ConfigError('invalid_config', err);
   return cfg;
 }
 
