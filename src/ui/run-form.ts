@@ -1,6 +1,7 @@
 // The hyperparameter form. Defaults come from the worker (`defaults()`, suited to the dataset);
 // an empty field means "the default". Frozen parameters are exact names from the model.
 import type { ConfigOverrides } from '../engine/config';
+import { LIMITS, RUN_DEFAULTS } from '../engine/defaults';
 import type { FieldValue } from '../engine/fields';
 import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
 import type { Defaults, Family } from './api';
@@ -121,8 +122,8 @@ export class RunForm {
       o.steps !== undefined && o.epochs === undefined ? 'steps' : 'epochs',
       'lengthUnit',
     );
-    const length = numberInput(unit.value === 'steps' ? o.steps : (o.epochs ?? 10), { min: 1, step: 1, name: 'length' });
-    const seed = numberInput(o.seed ?? 1, { min: 0, step: 1, name: 'seed' });
+    const length = numberInput(unit.value === 'steps' ? o.steps : (o.epochs ?? RUN_DEFAULTS.epochs), { min: 1, step: 1, name: 'length' });
+    const seed = numberInput(o.seed ?? RUN_DEFAULTS.seed, { min: 0, max: LIMITS.maxSeed, step: 1, name: 'seed' });
     const schedule = select<'constant' | 'cosine' | 'step'>(
       [
         { value: 'constant', label: 'Constant' },
@@ -219,7 +220,7 @@ export class RunForm {
       const natInt = (v: number) => Number.isInteger(v) && v >= 0;
       const fields: [keyof ConfigOverrides, HTMLInputElement, string, (v: number) => boolean][] = [
         ['batchSize', batchSize, 'Batch size', posInt],
-        ['seed', seed, 'Seed', (v) => natInt(v) && v <= 0xffffffff],
+        ['seed', seed, 'Seed', (v) => natInt(v) && v <= LIMITS.maxSeed],
         ['clipNorm', clipNorm, 'Gradient clip', (v) => v >= 0],
         ['logEvery', logEvery, 'Log every', posInt],
         ['evalEvery', evalEvery, 'Evaluate every', posInt],
