@@ -1,5 +1,6 @@
 // The checkpoint browser of one run: list, inspect, download, delete, resume from one, or start
 // a fresh run from its weights. Also the inspection view shared with the import flow.
+import { RunBusyError } from '../errors';
 import type { CheckpointInspection, CheckpointSummary, RunSummary } from '../worker/protocol';
 import { choicesOf, withCheckpoint, type Ctx } from './ctx';
 import { button, debounce, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace, whileDisabled } from './dom';
@@ -190,7 +191,7 @@ export class CheckpointBrowser {
         this.ctx.say(`Downloading ${f.name}`);
       }),
       act('Resume from this checkpoint', async (c) => {
-        if (runById(this.ctx.store.get(), run.id)?.status === 'running') throw new Error('This run is training; pause it before resuming from another checkpoint.');
+        if (runById(this.ctx.store.get(), run.id)?.status === 'running') throw new RunBusyError('This run is training; pause it before resuming from another checkpoint.', 'run_active');
         const r = await withId(c, (id) => this.ctx.api.resumeOnDataset(id, run.datasetHash, this.ctx.onEvent));
         await this.ctx.runStarted(r.runId, r.warnings);
         this.ctx.say(`Resumed ${run.name} from the ${c.kind} checkpoint at step ${c.step}.`);

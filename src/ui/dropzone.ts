@@ -1,6 +1,7 @@
 // Getting files into the page: drag and drop anywhere (folders walked recursively, so images
 // keep their `<class>/<file>` paths), the two pickers, and the sample buttons. Nothing here reads
 // what is inside a file: bytes go to the worker as they are.
+import { TabtrainError } from '../errors';
 import type { DataChoices } from '../worker/protocol';
 import { h } from './dom';
 
@@ -27,7 +28,7 @@ export function sampleByKey(key: string): (typeof SAMPLES)[number] | undefined {
 
 export async function fetchSample(file: string): Promise<PickedFile> {
   const res = await fetch(`${import.meta.env.BASE_URL}samples/${file}`);
-  if (!res.ok) throw new Error(`Could not load the sample ${file} (HTTP ${res.status}).`);
+  if (!res.ok) throw new TabtrainError('sample_unavailable', `Could not load the sample ${file} (HTTP ${res.status}).`, { file, status: res.status });
   const blob = await res.blob();
   return { path: file, file: new File([blob], file) };
 }

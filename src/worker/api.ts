@@ -270,7 +270,7 @@ const api = {
 
   /** Tests only (development builds): sleep `ms` after every training step (`?stepDelay=MS` on the page). */
   async setStepDelay(ms: number) {
-    if (!import.meta.env.DEV) throw new Error('the step delay exists only in development builds');
+    if (!import.meta.env.DEV) throw new TabtrainError('dev_only', 'the step delay exists only in development builds');
     setStepDelay(ms);
   },
 
