@@ -55,7 +55,7 @@ export class Cursor {
   }
 
   /** Whole batches only (the short tail is skipped) so every step has the same shapes: on WebGPU
-   *  a new shape means new shaders and a bigger buffer pool (FIELD-NOTES "Memory"). */
+   *  a new shape means new shaders and a bigger buffer pool (measured: docs/engine.md "WebGPU pitfalls"). */
   stepsPerEpoch(batchSize: number): number {
     return Math.floor(this.numTrain / batchSize);
   }

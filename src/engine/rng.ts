@@ -1,6 +1,6 @@
 // A seeded RNG whose whole state is four u32s (xoshiro128**), so it fits in a checkpoint as a
 // small JSON array and restores exactly. tfjs' own random ops and Math.random are never used
-// for anything that has to be reproducible (FIELD-NOTES: model.fit shuffles with Math.random).
+// for anything that has to be reproducible (model.fit shuffles with Math.random, so its order cannot be restored).
 import { ConfigError } from '../errors';
 
 export type RngState = [number, number, number, number];

@@ -43,7 +43,7 @@ export { ResumeRefused };
 /**
  * Resume a run from a checkpoint on this dataset. A changed dataset is refused unless `force`:
  * the optimizer moments, schedule and data order belong to the old data; fresh-from-weights is
- * the right flow (../shared/seeds/000). A different architecture is always refused.
+ * the right flow (how Python trainers handle a changed dataset; docs/engine.md "Resume or fresh"). A different architecture is always refused.
  */
 export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverrides & { force?: boolean; device?: string } = {}): Trainer {
   const state = validateState(ckpt.state);

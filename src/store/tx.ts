@@ -2,8 +2,8 @@
 // aborts on any failure, and the mapping of browser write failures to StoreFullError.
 //
 // Why a runner of our own on top of idb-keyval's store function: idb-keyval's helpers let a
-// transaction commit whatever was put before a failing call (measured with setMany, see
-// ../shared/FIELD-NOTES.md), and an exception thrown in a request callback becomes a bare
+// transaction commit whatever was put before a failing call (measured with setMany in
+// Chromium: the keys before a value that fails to clone stay committed), and an exception thrown in a request callback becomes a bare
 // AbortError. Here every synchronous throw, in the body or in a callback, aborts the whole
 // transaction and is the error the caller sees, and the promise settles only on `complete` or
 // `abort`, never earlier. No DOM APIs: this runs in a Web Worker as well as on a page.

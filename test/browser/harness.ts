@@ -1,5 +1,5 @@
 // Real Chromium (Debian's /usr/bin/chromium) with WebGPU on SwiftShader, driven by
-// playwright-core, against a Vite dev server started here. Flags from ../shared/FIELD-NOTES.md.
+// playwright-core, against a Vite dev server started here. The Chromium flags below are the set measured to give a working WebGPU (SwiftShader) with readback in a worker.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll } from 'vitest';

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
 
 export const BIN = resolve('src/cli/bin.mjs');
-export const DATASETS = resolve('../shared/datasets');
+/** The sample datasets the repository ships (the app serves the same files): tests need nothing beside the repository. */
+export const DATASETS = resolve('public/samples');
 
 export function tabtrain(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });

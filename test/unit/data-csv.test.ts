@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { looksLikeIdName, parseCsv, parseDataset, type TabularDataset } from '../../src/engine/data';
 import { fails } from '../support/fails';
 
-const sample = (name: string): Uint8Array => new Uint8Array(readFileSync(`../shared/datasets/${name}`));
+const sample = (name: string): Uint8Array => new Uint8Array(readFileSync(`public/samples/${name}`));
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const csv = (s: string, options = {}): Promise<TabularDataset> => parseCsv(enc(s), 'test.csv', options);
 

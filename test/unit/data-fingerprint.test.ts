@@ -7,7 +7,7 @@ import {
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Array.from(b, (v) => v.toString(16).padStart(2, '0')).join('');
-const iris = (): Uint8Array => new Uint8Array(readFileSync('../shared/datasets/iris.csv'));
+const iris = (): Uint8Array => new Uint8Array(readFileSync('public/samples/iris.csv'));
 
 describe('fingerprint', () => {
   test('SHA-256 known vectors, WebCrypto and the TS fallback agree at every padding boundary', async () => {

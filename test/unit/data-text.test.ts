@@ -8,7 +8,7 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 describe('text datasets', () => {
   test('tinyshakespeare: vocabulary of 65, ids decode back to the text', async () => {
-    const bytes = new Uint8Array(readFileSync('../shared/datasets/tinyshakespeare.txt'));
+    const bytes = new Uint8Array(readFileSync('public/samples/tinyshakespeare.txt'));
     const ds = (await parseDataset([{ path: 'tinyshakespeare.txt', bytes }])) as TextDataset;
     expect(ds.kind).toBe('text');
     expect(ds.vocab).toHaveLength(65);

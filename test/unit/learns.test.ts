@@ -48,7 +48,6 @@ describe('training learns on the sample datasets (CPU)', () => {
     expect(r.last).toBeLessThan(3.0);
   });
   it('shapes (resnet: batch norm, residual blocks)', async () => {
-    // The repository's own sample (public/samples), so this test stands without ../shared.
     const r = await trainOn('shapes.zip', { imageSize: { height: 12, width: 12 } }, { family: 'resnet', filters: [4, 8], blocks: 1, steps: 120, batchSize: 8, lr: 1e-2, logEvery: 1 }, 'public/samples');
     expect(r.last).toBeLessThan(r.first * 0.5);
   });

@@ -1,5 +1,5 @@
 // Building blocks shared by the model families. Everything here is differentiable without
-// float-atomics kernels, so WebGPU training stays deterministic (FIELD-NOTES "Determinism").
+// float-atomics kernels, so WebGPU training stays deterministic (docs/engine.md "WebGPU pitfalls").
 import * as tf from '@tensorflow/tfjs';
 import { Rng, hashSeed } from '../rng';
 import type { ParamDef, Params } from './types';
