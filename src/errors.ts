@@ -143,7 +143,9 @@ export type ResumeRefusedCode =
   /** The model (tensor names/shapes) does not match the checkpoint. */
   | 'architecture_mismatch'
   /** The optimizer kind or its saved state does not fit the model. */
-  | 'optimizer_mismatch';
+  | 'optimizer_mismatch'
+  /** A setting resume cannot change (architecture, seed, split...) was changed: use fresh (engine/resume-rules.ts). */
+  | 'fixed_setting';
 
 /** Resuming this checkpoint here is refused; `dataset_changed` is the one `force` may override. */
 export class ResumeRefused extends TabtrainError {

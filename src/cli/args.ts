@@ -6,6 +6,7 @@ import { LIMITS } from '../engine/defaults';
 import { formatField, parseField } from '../engine/fields';
 import { allFields, FAMILY_NAMES, familyDef } from '../engine/models';
 import type { ParseOptions } from '../engine/data/types';
+import { SCHEDULE_KINDS } from '../engine/schedule';
 import { allOptimizerFields, OPTIMIZER_KINDS, OPTIMIZERS, type OptimizerSettings } from '../engine/optim';
 
 import { UsageError } from '../errors'; // one kind of the error family (src/errors.ts)
@@ -115,7 +116,7 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
   const o: ConfigOverrides = {
     family: oneOf(flags, 'model', FAMILY_NAMES),
     optimizer: oneOf(flags, 'optimizer', OPTIMIZER_KINDS),
-    schedule: oneOf(flags, 'schedule', ['constant', 'cosine', 'step'] as const),
+    schedule: oneOf(flags, 'schedule', SCHEDULE_KINDS),
     ...optimizerSettings(flags),
     batchSize: num(flags, 'batch-size', 'posint'),
     seed: num(flags, 'seed', 'int'),
@@ -165,7 +166,7 @@ function modelHelp(): string {
 export const USAGE = `usage:
   tabtrain train --data FILE [--model ${FAMILY_NAMES.join('|')}] [--label COL] [--steps N | --epochs E]
                  [--batch-size B] [--lr X] [--optimizer ${OPTIMIZER_KINDS.join('|')}] [--seed S]
-                 [--checkpoint-every K] [--schedule constant|cosine|step] [--freeze PATTERN]...
+                 [--checkpoint-every K] [--schedule ${SCHEDULE_KINDS.join('|')}] [--freeze PATTERN]...
                  --out FILE.ckpt
   tabtrain resume FILE.ckpt --data FILE [--steps N | --epochs E] [--lr X] [--batch-size B]
                  [--reschedule] [--force] --out FILE.ckpt

@@ -1,10 +1,12 @@
 // The run config: everything a person chose. It travels inside every checkpoint, so a resume
 // re-applies it (frozen parameters included); on resume the architecture always comes from the
-// checkpoint and only the training length, LR and batch size may be changed on purpose.
+// checkpoint; what resume may change is the table in session.ts (RESUME_RULES).
 import type { Dataset, ParseOptions, TaskKind } from './data/types';
 import { RUN_DEFAULTS, LIMITS } from './defaults';
 import type { FieldValue } from './fields';
-import { familiesFor, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
+import { splitSizes } from './cursor';
+import { numSamples } from './device-data';
+import { familiesFor, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
 import { ConfigError } from '../errors';
@@ -80,8 +82,8 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
   const kind = o.schedule ?? 'constant';
   const sd = RUN_DEFAULTS.schedule;
   const schedule: ScheduleConfig =
-    kind === 'cosine'
-      ? { kind, warmupSteps: o.warmupSteps ?? 0, totalSteps: o.scheduleSteps ?? o.steps ?? sd.cosineSteps, minFactor: sd.minFactor }
+    kind === 'cosine' || kind === 'linear'
+      ? { kind, warmupSteps: o.warmupSteps ?? 0, totalSteps: o.scheduleSteps ?? plannedSteps(ds, model, o.valFraction ?? RUN_DEFAULTS.valFraction, batchSize, target) ?? sd.cosineSteps, minFactor: sd.minFactor }
       : kind === 'step'
         ? { kind, stepSize: o.scheduleSteps ?? sd.stepSize, gamma: sd.gamma }
         : { kind: 'constant' };
@@ -105,11 +107,32 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
   return cfg;
 }
 
+/**
+ * A new run's length in steps: its target, whether given in steps or epochs (epochs x steps per
+ * epoch, from the split and the batch size; the smaller when both are given). A decaying
+ * schedule's default length, so it ends where the run ends. Undefined when it cannot be known.
+ */
+export function plannedSteps(ds: Dataset, model: ModelSpec, valFraction: number, batchSize: number, target: Target): number | undefined {
+  let total = target.steps ?? Infinity;
+  if (target.epochs !== undefined) {
+    const { numTrain } = splitSizes(numSamples(ds, positionsOf(model)), valFraction);
+    const spe = Math.floor(numTrain / batchSize);
+    if (spe > 0) total = Math.min(total, target.epochs * spe);
+  }
+  return Number.isFinite(total) && total > 0 ? total : undefined;
+}
+
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 
 /** Validates a config from a form or a (possibly hostile) checkpoint. Returns a message or null. */
 export function validateConfig(c: RunConfig): string | null {
   if (typeof c !== 'object' || c === null) return 'config is not an object';
+  // A checkpoint from elsewhere may lack a nested object: name it rather than crash reading into it.
+  for (const key of ['model', 'optimizer', 'schedule', 'target', 'data'] as const) {
+    const v: unknown = c[key];
+    if (v === undefined || v === null) return `${key} is missing`;
+    if (typeof v !== 'object' || Array.isArray(v)) return `${key} is not an object`;
+  }
   const specErr = validateSpec(c.model);
   if (specErr) return specErr;
   const optErr = validateOptimizer(c.optimizer);

@@ -1,56 +1,205 @@
 // Starting, resuming and running a training session: the part the worker and the CLI share
 // (checkpoint policy, resume/fresh decisions), so neither front end carries engine logic.
-import { compareFingerprints } from '../ckpt/compat';
-import type { CkptContents } from '../ckpt/types';
-import { makeConfig, type ConfigOverrides, type RunConfig, type Target } from './config';
-import type { Dataset } from './data/types';
+import * as tf from '@tensorflow/tfjs';
+import { checkResumeCompat, compareFingerprints } from '../ckpt/compat';
+import type { CkptContents, CkptTensor } from '../ckpt/types';
+import { makeConfig, validateConfig, type ConfigOverrides, type RunConfig, type Target } from './config';
+import { splitSizes, stepsToEpochs } from './cursor';
+import type { Dataset, ParseOptions } from './data/types';
+import { numSamples } from './device-data';
+import { applyFreeze } from './freeze';
+import { allFields, familyDef, modelTensors, paramDefs, positionsOf, specFor } from './models';
+import { allOptimizerFields, optimizerDef, slotNames } from './optim';
+import { DIVERGES, RESUME_RULES, resumeRule, type ResumeRule } from './resume-rules';
+import { hasLength } from './schedule';
 import { validateState, type CheckpointKind, type StateMeta } from './state';
 import { Trainer, type Progress } from './trainer';
+import { ConfigError, ResumeRefused } from '../errors'; // one kind of the error family (src/errors.ts)
+export { ResumeRefused, RESUME_RULES, type ResumeRule };
 
-/** What a person may change when resuming; everything else comes from the checkpoint. */
-export interface ResumeOverrides {
-  steps?: number;
-  epochs?: number;
-  lr?: number;
-  batchSize?: number;
-  /** stretch a cosine schedule over the new length (otherwise it stays at its floor past the old end). */
+/**
+ * What a person may ask for when resuming: any run setting (ConfigOverrides) and parse option;
+ * RESUME_RULES (resume-rules.ts) says which apply and which are refused. A value equal to the
+ * checkpoint's is no change.
+ */
+export interface ResumeOverrides extends NamedSettings, Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'> {
+  /** the model families' settings (`hidden`, ...) by key, as in ConfigOverrides: refused when changed. */
+  [setting: string]: unknown;
+  /** stretch a decaying schedule (cosine, linear) over the new target (otherwise it stays at its floor past the old end). */
   reschedule?: boolean;
 }
+/** ConfigOverrides' named settings, without its index signature (which would not admit `reschedule`). */
+type NamedSettings = { [K in keyof ConfigOverrides as string extends K ? never : K]?: ConfigOverrides[K] };
 
-/** The stored config with the allowed changes applied, and a warning for each deliberate change. */
-export function resumeConfig(saved: RunConfig, o: ResumeOverrides): { config: RunConfig; warnings: string[] } {
+/** Where the run stands, for re-planning a schedule in steps (resumeSession passes it). */
+export interface ResumePosition {
+  step: number;
+  cursor: { epoch: number; index: number };
+  numTrain: number;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const show = (v: unknown): string => (Array.isArray(v) ? (v.length ? v.join(',') : 'none') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+const showTarget = (t: Target) => [t.steps !== undefined ? `${t.steps} steps` : '', t.epochs !== undefined ? `${t.epochs} epochs` : ''].filter(Boolean).join(' or ');
+const named = (label: string, flag?: string) => (flag ? `${label} (--${flag})` : label);
+
+/** The stored value of a setting resume refuses to change (so asking for the same is no change). */
+function storedValue(c: RunConfig, key: string): unknown {
+  const sched = c.schedule as unknown as Record<string, unknown>;
+  switch (key) {
+    case 'family': return c.model.family;
+    case 'optimizer': return c.optimizer.kind;
+    case 'schedule': return sched.kind;
+    case 'warmupSteps': return sched.warmupSteps;
+    case 'scheduleSteps': return sched.totalSteps ?? sched.stepSize;
+    case 'label': case 'task': case 'imageSize': case 'channels': return (c.data as Record<string, unknown>)[key];
+    default: return (c as unknown as Record<string, unknown>)[key];
+  }
+}
+
+/** The run's length in steps from `at` with batch size `b` (the smaller of the targets). */
+function planned(at: ResumePosition, b: number, t: Target): number {
+  let total = t.steps ?? Infinity;
+  if (t.epochs !== undefined) total = Math.min(total, at.step + stepsToEpochs(at.cursor, at.numTrain, b, t.epochs));
+  return total;
+}
+
+/**
+ * The stored config with the allowed changes applied (one warning each, from what to what) and
+ * every refused change thrown at once as one line (ResumeRefused `fixed_setting`). `at` lets a
+ * decaying schedule be re-planned in steps (batch-size change, --reschedule with --epochs).
+ */
+export function resumeConfig(saved: RunConfig, o: ResumeOverrides, at?: ResumePosition): { config: RunConfig; warnings: string[] } {
   const warnings: string[] = [];
+  const refused: string[] = [];
   const config: RunConfig = structuredClone(saved);
-  if (o.steps !== undefined || o.epochs !== undefined) config.target = { steps: o.steps, epochs: o.epochs };
-  if (o.lr !== undefined && o.lr !== saved.optimizer.lr) {
-    warnings.push(`learning rate changed from ${saved.optimizer.lr} to ${o.lr}: the run will no longer match an uninterrupted one`);
-    config.optimizer = { ...config.optimizer, lr: o.lr };
+  const optFields = new Map(allOptimizerFields().map((f) => [f.key, f]));
+  const modelFields = new Map(allFields().map((f) => [f.key, f]));
+  const fam = familyDef(saved.model.family);
+  const famValues = fam.values(saved.model) as Record<string, unknown>;
+  const ownOpt = new Set(optimizerDef(saved.optimizer.kind).fields.map((f) => f.key));
+  const warn = (label: string, from: unknown, to: unknown, means: string) => warnings.push(`${label} changed from ${show(from)} to ${show(to)}: ${means}`);
+
+  if (o.steps !== undefined || o.epochs !== undefined) {
+    const target: Target = { steps: o.steps, epochs: o.epochs };
+    if (!same(showTarget(target), showTarget(saved.target))) warnings.push(`target changed from ${showTarget(saved.target)} to ${showTarget(target)}: ${resumeRule('steps')!.means}`);
+    config.target = target;
   }
-  if (o.batchSize !== undefined && o.batchSize !== saved.batchSize) {
-    warnings.push(`batch size changed from ${saved.batchSize} to ${o.batchSize}: the position inside the epoch is kept in samples, and the run will no longer match an uninterrupted one`);
-    config.batchSize = o.batchSize;
+  for (const [key, value] of Object.entries(o)) {
+    if (value === undefined || key === 'steps' || key === 'epochs' || key === 'reschedule') continue;
+    const rule = resumeRule(key);
+    if (optFields.has(key)) {
+      const f = optFields.get(key)!;
+      const was = (saved.optimizer as unknown as Record<string, unknown>)[key];
+      if (!ownOpt.has(key)) refused.push(`${named(f.label.toLowerCase(), f.flag)}, which ${saved.optimizer.kind} does not have`);
+      else if (!same(was, value)) {
+        warn(f.label.toLowerCase(), was, value, DIVERGES);
+        (config.optimizer as unknown as Record<string, unknown>)[key] = value;
+      }
+    } else if (rule?.rule === 'apply') {
+      const was = key === 'dropout' ? saved.model.dropout : (saved as unknown as Record<string, unknown>)[key];
+      if (same(was, value)) continue;
+      warn(rule.label, was, value, rule.means ?? DIVERGES);
+      if (key === 'dropout') config.model = { ...config.model, dropout: value as number };
+      else (config as unknown as Record<string, unknown>)[key] = value;
+    } else if (rule?.rule === 'refuse') {
+      if (!same(storedValue(saved, key), value)) refused.push(named(rule.label, rule.flag));
+    } else if (modelFields.has(key)) {
+      const f = modelFields.get(key)!;
+      if (!fam.fields.some((x) => x.key === key)) refused.push(`${named(f.label.toLowerCase(), f.flag)}, which ${saved.model.family} does not have`);
+      else if (!same(famValues[key], value)) refused.push(named(f.label.toLowerCase(), f.flag));
+    } else refused.push(key); // not a setting resume knows: refuse rather than drop it silently
   }
-  if (o.reschedule && config.schedule.kind === 'cosine' && config.target.steps !== undefined) {
-    warnings.push(`cosine schedule stretched from ${config.schedule.totalSteps} to ${config.target.steps} steps`);
-    config.schedule = { ...config.schedule, totalSteps: config.target.steps };
+  if (refused.length) {
+    throw new ResumeRefused(`cannot resume with a changed ${refused.join(', ')}: these fix the model, the data or its order; start a new run from these weights with fresh instead`, 'fixed_setting', { settings: refused });
   }
+
+  // Re-plan a decaying schedule's length in steps (it is a pure function of the step, so
+  // changing `totalSteps` is the whole change; the LR may jump, which the warning says).
+  if (hasLength(config.schedule)) {
+    const s = config.schedule;
+    const from = s.totalSteps;
+    let to = from;
+    let why = '';
+    if (at && config.batchSize !== saved.batchSize) {
+      // A schedule planned to end with the old target keeps ending with it, in steps of the new
+      // size; any other length keeps its end at the same point of the data (in samples).
+      const oldPlan = planned(at, saved.batchSize, saved.target);
+      if (from === oldPlan) to = planned(at, config.batchSize, saved.target);
+      else if (from > at.step) to = at.step + Math.max(1, Math.round(((from - at.step) * saved.batchSize) / config.batchSize));
+      why = `to end at the same point of the data with batch size ${config.batchSize}`;
+    }
+    if (o.reschedule) {
+      const target = at ? planned(at, config.batchSize, config.target) : (config.target.steps ?? Infinity);
+      if (Number.isFinite(target)) {
+        to = target;
+        why = 'to end at the new target';
+      } else warnings.push(`--reschedule: the target in steps is not known here, the ${s.kind} schedule keeps ${from} steps`);
+    }
+    if (to !== from && Number.isFinite(to)) {
+      warnings.push(`${s.kind} schedule length changed from ${from} to ${to} steps ${why}: the learning rate from here on follows the new length`);
+      config.schedule = { ...s, totalSteps: to };
+    }
+  } else if (o.reschedule) warnings.push(`--reschedule: a ${config.schedule.kind} schedule has no length to stretch; nothing changed`);
+
+  const err = validateConfig(config);
+  if (err) throw new ConfigError('invalid_config', `cannot resume with these settings: ${err}`);
   return { config, warnings };
 }
 
-import { ResumeRefused } from '../errors'; // one kind of the error family (src/errors.ts)
-export { ResumeRefused };
+/**
+ * The checkpoint's optimizer slots for a changed set of frozen parameters: a newly frozen
+ * parameter's slots are dropped (it no longer updates); a newly trainable one gets the
+ * optimizer's initial slots (zeros for every optimizer today), as if its first update were
+ * now, while the update count `t` stays the run's (so AdamW's bias correction is already ~1:
+ * its first steps are larger than a fresh start's would be; documented in docs/engine.md).
+ */
+function refreezeSlots(ckpt: CkptContents, config: RunConfig): CkptContents {
+  const defs = paramDefs(config.model);
+  const trainable = new Set(applyFreeze(defs.map((p) => p.name).sort(), config.freeze).trainable);
+  const slotOf = (name: string) => name.slice('optim.'.length, name.lastIndexOf('.'));
+  const tensors = ckpt.tensors.filter((t) => !t.name.startsWith('optim.') || trainable.has(slotOf(t.name)));
+  const have = new Set(tensors.map((t) => t.name));
+  const def = optimizerDef(config.optimizer.kind);
+  for (const p of defs) {
+    if (!trainable.has(p.name) || slotNames(config.optimizer).every((s) => have.has(`optim.${p.name}.${s}`))) continue;
+    const init = def.init(config.optimizer, p.shape);
+    for (const [slot, v] of Object.entries(init)) {
+      tensors.push({ name: `optim.${p.name}.${slot}`, dtype: 'F32', shape: p.shape.slice(), data: v.dataSync() as Float32Array } as CkptTensor);
+    }
+    tf.dispose(Object.values(init));
+  }
+  return { ...ckpt, tensors };
+}
 
 /**
  * Resume a run from a checkpoint on this dataset. A changed dataset is refused unless `force`:
  * the optimizer moments, schedule and data order belong to the old data; fresh-from-weights is
- * the right flow (how Python trainers handle a changed dataset; docs/engine.md "Resume or fresh"). A different architecture is always refused.
+ * the right flow (how Python trainers handle a changed dataset; docs/engine.md "Resume or fresh").
+ * Whatever `force` says, the model must still fit the data: the tensors the registry expects for
+ * this data (same inputs, classes, vocabulary) must be the checkpoint's, or training would crash
+ * in a matmul or silently train a head with the wrong number of outputs.
  */
 export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverrides & { force?: boolean; device?: string } = {}): Trainer {
   const state = validateState(ckpt.state);
   const fp = compareFingerprints(state.dataset.fingerprint, ds.fingerprint);
   if (!fp.same && !o.force) throw new ResumeRefused(fp.message);
-  const { config, warnings } = resumeConfig(state.config, o);
-  const t = Trainer.resume(ckpt, ds, config, o.device);
+  const saved = state.config;
+  let expected: { name: string; shape: number[] }[];
+  try {
+    expected = modelTensors(specFor(ds, saved.model.family, {}, saved.model));
+  } catch (e) {
+    throw new ResumeRefused(`cannot resume on this data, even with --force: ${(e as Error).message}; start a new run with fresh`, 'architecture_mismatch');
+  }
+  const fits = checkResumeCompat(ckpt.tensors.filter((t) => t.name.startsWith('model.')), expected);
+  if (!fits.ok) {
+    throw new ResumeRefused(`cannot resume: the model does not fit this data, even with --force (${fits.problems.join('; ')}); start a new run from these weights with fresh`, 'architecture_mismatch', { problems: fits.problems });
+  }
+  const { device, force: _force, ...overrides } = o;
+  const numTrain = splitSizes(numSamples(ds, positionsOf(saved.model)), saved.valFraction).numTrain;
+  const { config, warnings } = resumeConfig(saved, overrides, { step: state.step, cursor: state.cursor, numTrain });
+  const contents = same(config.freeze, saved.freeze) ? ckpt : refreezeSlots(ckpt, config);
+  const t = Trainer.resume(contents, ds, config, device);
   t.warnings.push(...warnings);
   return t;
 }

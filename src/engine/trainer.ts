@@ -5,7 +5,7 @@ import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '..
 import type { CkptContents } from '../ckpt/types';
 import { configureDeterminism } from './backend';
 import type { RunConfig, Target } from './config';
-import { Cursor, splitIndices } from './cursor';
+import { Cursor, splitIndices, stepsToEpochs } from './cursor';
 import type { Dataset } from './data/types';
 import { numSamples, uploadDataset, type DeviceData } from './device-data';
 import { applyFreeze } from './freeze';
@@ -222,13 +222,10 @@ export class Trainer {
 
   /** The step the run stops at: the smaller of the steps and epochs targets. */
   totalSteps(target: Target = this.config.target): number {
-    const spe = this.stepsPerEpoch;
     let total = Infinity;
     if (target.steps !== undefined) total = target.steps;
-    if (target.epochs !== undefined) {
-      const left = (target.epochs - this.epoch) * spe - Math.floor(this.indexInEpoch / this.config.batchSize);
-      total = Math.min(total, this.step + Math.max(0, left));
-    }
+    // exact after a batch-size change too (cursor.ts stepsToEpochs walks as next() does)
+    if (target.epochs !== undefined) total = Math.min(total, this.step + stepsToEpochs(this.cursor.state, this.numTrain, this.config.batchSize, target.epochs));
     return total;
   }
 

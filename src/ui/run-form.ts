@@ -1,12 +1,15 @@
 // The hyperparameter form. Defaults come from the worker (`defaults()`, suited to the dataset);
 // an empty field means "the default". Frozen parameters are exact names from the model.
 import type { ConfigOverrides } from '../engine/config';
+import type { ScheduleConfig } from '../engine/schedule';
 import { LIMITS, RUN_DEFAULTS } from '../engine/defaults';
 import type { FieldValue } from '../engine/fields';
 import type { CheckpointSettings, DatasetPreview } from '../worker/protocol';
 import type { Defaults, Family } from './api';
 import { field, h, numberInput, readNumber, replace, select, uid, whileDisabled } from './dom';
 import { fieldInputs, readFields, setFieldValues } from './fields-form';
+
+type ScheduleKind = ScheduleConfig['kind'];
 
 export interface RunFormValues {
   overrides: ConfigOverrides;
@@ -124,10 +127,11 @@ export class RunForm {
     );
     const length = numberInput(unit.value === 'steps' ? o.steps : (o.epochs ?? RUN_DEFAULTS.epochs), { min: 1, step: 1, name: 'length' });
     const seed = numberInput(o.seed ?? RUN_DEFAULTS.seed, { min: 0, max: LIMITS.maxSeed, step: 1, name: 'seed' });
-    const schedule = select<'constant' | 'cosine' | 'step'>(
+    const schedule = select<ScheduleKind>(
       [
         { value: 'constant', label: 'Constant' },
         { value: 'cosine', label: 'Cosine with warmup' },
+        { value: 'linear', label: 'Linear decay with warmup' },
         { value: 'step', label: 'Step decay (halve every N steps)' },
       ],
       o.schedule ?? 'constant',
@@ -136,9 +140,9 @@ export class RunForm {
     const warmup = numberInput(o.warmupSteps ?? 0, { min: 0, step: 1, name: 'warmupSteps' });
     const scheduleSteps = numberInput(o.scheduleSteps, { min: 1, step: 1, name: 'scheduleSteps' });
     const warmupField = field('Warmup steps', warmup);
-    const scheduleStepsField = field('Schedule length (steps)', scheduleSteps, 'Cosine: steps until the LR floor (default: the run length). Step decay: steps between halvings.');
+    const scheduleStepsField = field('Schedule length (steps)', scheduleSteps, 'Cosine, linear: steps until the LR floor (default: the run length). Step decay: steps between halvings.');
     const syncSched = () => {
-      warmupField.hidden = schedule.value !== 'cosine';
+      warmupField.hidden = schedule.value !== 'cosine' && schedule.value !== 'linear';
       scheduleStepsField.hidden = schedule.value === 'constant';
     };
     schedule.addEventListener('change', syncSched);
@@ -226,7 +230,7 @@ export class RunForm {
         ['evalEvery', evalEvery, 'Evaluate every', posInt],
         ['dropout', dropout, 'Dropout', (v) => v >= 0 && v < 1],
       ];
-      if (schedule.value === 'cosine') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
+      if (schedule.value === 'cosine' || schedule.value === 'linear') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
       if (schedule.value !== 'constant') fields.push(['scheduleSteps', scheduleSteps, 'Schedule length', posInt]);
       const rec = ov as Record<string, unknown>;
       for (const [key, el, what, check] of fields) {
@@ -238,7 +242,7 @@ export class RunForm {
       if (typeof opt === 'string') return opt;
       Object.assign(ov, opt);
       ov.optimizer = chosen().kind;
-      ov.schedule = schedule.value as 'constant' | 'cosine' | 'step';
+      ov.schedule = schedule.value as ScheduleKind;
       const len = num(length, 'Training length', posInt);
       if (typeof len === 'string') return len;
       if (len === undefined) return 'Set how long to train (epochs or steps).';
