@@ -2,6 +2,7 @@
 // one-line message naming the option instead of a stack trace from deep in the engine.
 import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../engine/config';
+import type { ResumeOverrides } from '../engine/session';
 import { LIMITS } from '../engine/defaults';
 import { formatField, parseField } from '../engine/fields';
 import { allFields, FAMILY_NAMES, familyDef } from '../engine/models';
@@ -132,6 +133,16 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
     ...stepsOrEpochs(flags),
   };
   for (const k of Object.keys(o) as (keyof ConfigOverrides)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/**
+ * Everything given on `resume`, parsed and bounds-checked as for `train`: the engine's table
+ * (engine/resume-rules.ts) then applies or refuses each setting, so none is dropped silently.
+ */
+export function resumeOverrides(flags: Flags): ResumeOverrides {
+  const o: ResumeOverrides = { ...trainOverrides(flags), ...parseOptions(flags) };
+  if (flags.reschedule === true) o.reschedule = true;
   return o;
 }
 

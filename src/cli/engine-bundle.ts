@@ -4,6 +4,6 @@ export * as tf from '@tensorflow/tfjs';
 export { decodeCkpt, encodeCkpt } from '../ckpt/format';
 export { makeConfig } from '../engine/config';
 export { parseDataset } from '../engine/data';
-export { freshSession, resumeSession, runSession } from '../engine/session';
+export { freshSession, resumeConfig, resumeSession, runSession } from '../engine/session';
 export { validateState } from '../engine/state';
 export { Trainer } from '../engine/trainer';

@@ -1,6 +1,6 @@
 // `tabtrain train | resume | fresh | inspect`: the engine in a terminal, on the tfjs CPU backend.
 // Progress goes to stderr; on bad input one line and a non-zero exit, never a stack trace.
-import { parse, parseOptions, requireString, stepsOrEpochs, trainOverrides, UsageError, USAGE, type Flags } from './args';
+import { parse, parseOptions, requireString, resumeOverrides, trainOverrides, UsageError, USAGE, type Flags } from './args';
 import { readCkptFile, readDataFiles, writeFileAtomic } from './files';
 import { describeCheckpoint } from './inspect';
 import { errorLines, exitStatus } from './exit';
@@ -89,13 +89,15 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   const quiet = flags.quiet === true;
   // Check every option before the (possibly slow) dataset parse.
   const overrides = command === 'resume' ? null : trainOverrides(flags);
-  const resumeOpts = command === 'resume' ? { ...stepsOrEpochs(flags), lr: trainOverrides({ lr: flags.lr }).lr, batchSize: trainOverrides({ 'batch-size': flags['batch-size'] }).batchSize } : null;
+  const resumeOpts = command === 'resume' ? resumeOverrides(flags) : null;
   const engine = await loadEngine();
   if (command === 'train' && positionals.length) throw new UsageError(`train takes no positional argument (got '${positionals[0]}'); did you mean resume?`);
   const parent = command === 'train' ? null : (await loadCkpt(onePositional(positionals, 'checkpoint file'))).contents;
 
   // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
   const parseOpts = command === 'resume' ? engine.validateState(parent!.state).config.data : parseOptions(flags);
+  // A setting resume refuses is refused now, before the (possibly slow) dataset parse.
+  if (command === 'resume') engine.resumeConfig(engine.validateState(parent!.state).config, resumeOpts!);
   if (!quiet) err(`reading ${dataPath}`);
   const dataset = await engine.parseDataset(readDataFiles(dataPath), parseOpts);
   if (!quiet) {
@@ -109,7 +111,7 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
     trainer = engine.Trainer.create({ config: engine.makeConfig(dataset, overrides!, parseOpts), dataset, device: 'node-cpu' });
   } else if (command === 'resume') {
     try {
-      trainer = engine.resumeSession(parent!, dataset, { ...resumeOpts, reschedule: flags.reschedule === true, force: flags.force === true, device: 'node-cpu' });
+      trainer = engine.resumeSession(parent!, dataset, { ...resumeOpts, force: flags.force === true, device: 'node-cpu' });
     } catch (e) {
       if (!(e instanceof ResumeRefused) || e.code !== 'dataset_changed') throw e;
       throw new ResumeRefused(`${e.message} Use: tabtrain fresh ${positionals[0]} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);

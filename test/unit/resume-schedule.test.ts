@@ -75,8 +75,11 @@ describe('batch size change on resume', () => {
 
   it('growing the batch trains exactly the planned steps and ends at the target epoch', async () => {
     const c = await saved({ epochs: 3, batchSize: 8 }, 4);
-    const t = resumeSession(c, ds(), { batchSize: 32 });
+    const t = resumeSession(c, ds(), { batchSize: 64 });
     const planned = t.totalSteps();
+    // 58 samples were left in epoch 0: the first batch of 64 takes them and 6 of epoch 1
+    t.stepOnce();
+    expect([t.epoch, t.indexInEpoch]).toEqual([1, 6]);
     await t.train();
     expect(t.step).toBe(planned);
     expect(t.epoch).toBe(3);
