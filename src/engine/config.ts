@@ -79,11 +79,14 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
   const optimizer: OptimizerConfig = makeOptimizerConfig(o.optimizer, o, { dataset: ds.kind });
   const batchSize = o.batchSize ?? (ds.kind === 'text' ? RUN_DEFAULTS.batchSize.text : RUN_DEFAULTS.batchSize.other);
   const target: Target = o.steps !== undefined || o.epochs !== undefined ? { steps: o.steps, epochs: o.epochs } : { epochs: RUN_DEFAULTS.epochs };
+  // A decaying schedule ends where the run ends (its target in steps, from steps or epochs); a
+  // run given no length keeps the fixed fallback length (RUN_DEFAULTS.schedule.cosineSteps).
+  const explicitTarget = o.steps !== undefined || o.epochs !== undefined;
   const kind = o.schedule ?? 'constant';
   const sd = RUN_DEFAULTS.schedule;
   const schedule: ScheduleConfig =
     kind === 'cosine' || kind === 'linear'
-      ? { kind, warmupSteps: o.warmupSteps ?? 0, totalSteps: o.scheduleSteps ?? plannedSteps(ds, model, o.valFraction ?? RUN_DEFAULTS.valFraction, batchSize, target) ?? sd.cosineSteps, minFactor: sd.minFactor }
+      ? { kind, warmupSteps: o.warmupSteps ?? 0, totalSteps: o.scheduleSteps ?? (explicitTarget ? plannedSteps(ds, model, o.valFraction ?? RUN_DEFAULTS.valFraction, batchSize, target) : undefined) ?? sd.cosineSteps, minFactor: sd.minFactor }
       : kind === 'step'
         ? { kind, stepSize: o.scheduleSteps ?? sd.stepSize, gamma: sd.gamma }
         : { kind: 'constant' };

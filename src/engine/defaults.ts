@@ -25,7 +25,7 @@ export const RUN_DEFAULTS = {
   epochs: 10,
   batchSize: { text: 16, other: 32 },
   schedule: {
-    /** cosine: its length when neither --schedule-steps nor --steps is given. */
+    /** cosine, linear: their length when none of --schedule-steps, --steps, --epochs is given. */
     cosineSteps: 1000,
     /** cosine: the LR floor as a share of the base LR. */
     minFactor: 0.1,

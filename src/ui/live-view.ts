@@ -8,6 +8,7 @@ import { RunCharts } from './charts';
 import { button, field, fmtDuration, fmtNum, fmtPct, h, numberInput, readNumber, replace } from './dom';
 import { emptyLive, runById, type PageStore, type RunLive } from './page-state';
 import { bestText } from './run-list';
+import { RESUME_RULES } from '../engine/resume-rules';
 import { shallowEqual } from './store';
 
 type Confusion = Extract<RunEvent, { type: 'confusion' }>;
@@ -198,36 +199,60 @@ export class LiveView {
     );
   }
 
-  /** "Continue training" for a run that is not running: longer target, new LR or batch size. */
+  /**
+   * "Continue training" for a run that is not running: a longer target, and an input for every
+   * setting the engine's resume table (engine/resume-rules.ts) lets change; the worker's resume
+   * applies or refuses exactly as the CLI does. Empty inputs keep the stored value.
+   */
   private renderContinue(run: RunSummary): void {
     const canContinue = run.status !== 'running';
     this.continueBox.hidden = !canContinue;
     if (!canContinue) return;
-    const t = run.config?.target ?? {};
+    const cfg = run.config;
+    const t = cfg?.target ?? {};
     const steps = numberInput(t.steps, { min: 1, step: 1, name: 'resumeSteps' });
     const epochs = numberInput(t.epochs, { min: 1, step: 1, name: 'resumeEpochs' });
-    const lr = numberInput(undefined, { min: 0, name: 'resumeLr' });
-    const batch = numberInput(undefined, { min: 1, step: 1, name: 'resumeBatch' });
-    lr.placeholder = String(run.config?.optimizer?.lr ?? '');
-    batch.placeholder = String(run.config?.batchSize ?? '');
+    // One numeric input per changeable setting, in the table's order; the optimizer's row
+    // stands for each setting the run's optimizer has (lr first, under its old input name).
+    const inputs: { key: string; el: HTMLInputElement; label: string; now: unknown }[] = [];
+    const add = (key: string, label: string, now: unknown, opts: { min?: number; step?: number } = { min: 0 }) => {
+      const el = numberInput(undefined, { ...opts, name: key === 'lr' ? 'resumeLr' : key === 'batchSize' ? 'resumeBatch' : `resume-${key}` });
+      el.placeholder = now === undefined ? '' : String(now);
+      inputs.push({ key, el, label, now });
+    };
+    const opt = (cfg?.optimizer ?? {}) as unknown as Record<string, unknown>;
+    for (const r of RESUME_RULES.filter((x) => x.rule === 'apply')) {
+      if (r.key === 'optimizer.*') {
+        add('lr', 'New learning rate', opt.lr);
+        for (const k of Object.keys(opt)) if (k !== 'kind' && k !== 'lr') add(k, `New ${k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`, opt[k]);
+      } else if (r.key === 'batchSize') add('batchSize', 'New batch size', cfg?.batchSize, { min: 1, step: 1 });
+      else if (r.key === 'dropout') add('dropout', 'New dropout', cfg?.model?.dropout);
+      else if (r.key === 'clipNorm' || r.key === 'logEvery' || r.key === 'evalEvery') {
+        add(r.key, `New ${r.label}`, (cfg as unknown as Record<string, unknown> | undefined)?.[r.key], r.key === 'clipNorm' ? { min: 0 } : { min: 1, step: 1 });
+      }
+    }
+    const freezeNow = cfg?.freeze ?? [];
+    const freeze = h('input', { type: 'text', name: 'resumeFreeze', value: freezeNow.join(', ') });
     const resched = h('input', { type: 'checkbox', id: `resched-${run.id}` });
-    const reschedRow = h('div', { class: 'check' }, resched, h('label', { for: resched.id }, 'Stretch the cosine LR schedule over the new length'));
-    reschedRow.hidden = run.config?.schedule?.kind !== 'cosine';
+    const reschedRow = h('div', { class: 'check' }, resched, h('label', { for: resched.id }, 'Stretch the LR schedule over the new length'));
+    reschedRow.hidden = cfg?.schedule?.kind !== 'cosine' && cfg?.schedule?.kind !== 'linear';
     const go = button(
       'Resume with these settings',
       () => {
         const o: ResumeOverrides = {};
         const s = readNumber(steps);
         const e = readNumber(epochs);
-        const l = readNumber(lr);
-        const b = readNumber(batch);
         // the target is replaced as a whole, so send both fields when either changed
         if (s !== t.steps || e !== t.epochs) {
           o.steps = s;
           o.epochs = e;
         }
-        if (l !== undefined) o.lr = l;
-        if (b !== undefined) o.batchSize = b;
+        for (const i of inputs) {
+          const v = readNumber(i.el);
+          if (v !== undefined) o[i.key] = v;
+        }
+        const patterns = (freeze as HTMLInputElement).value.split(',').map((p) => p.trim()).filter(Boolean);
+        if (patterns.join(',') !== freezeNow.join(',')) o.freeze = patterns;
         if (resched.checked) o.reschedule = true;
         this.onContinue(run, o);
       },
@@ -240,8 +265,9 @@ export class LiveView {
         {},
         'Continue training with changes',
       ),
-      h('p', { class: 'hint' }, 'Extend the run by raising its step or epoch target. Changing the learning rate or batch size on resume is allowed but deliberate: the run is no longer the one you started (a new batch size remaps the position in the epoch).'),
-      h('div', { class: 'grid-2' }, field('Total steps', steps), field('Total epochs', epochs), field('New learning rate', lr, 'Empty: keep'), field('New batch size', batch, 'Empty: keep')),
+      h('p', { class: 'hint' }, 'Extend the run by raising its step or epoch target. Changing the optimizer settings, batch size, clipping, dropout, intervals or frozen parameters is allowed but deliberate: each change is listed as a warning, and the run is no longer the one you started (a new batch size keeps the position in the epoch in samples). The architecture, optimizer kind, seed and validation split cannot change: start fresh from a checkpoint for that.'),
+      h('div', { class: 'grid-2' }, field('Total steps', steps), field('Total epochs', epochs), ...inputs.map((i) => field(i.label, i.el, 'Empty: keep'))),
+      field('Frozen parameters (name patterns, comma separated)', freeze, 'e.g. layers.0.*; empty: none'),
       reschedRow,
       go),
     );
