@@ -12,7 +12,7 @@ import { allFields, familyDef, modelTensors, paramDefs, positionsOf, specFor } f
 import { allOptimizerFields, optimizerDef, slotNames } from './optim';
 import { DIVERGES, RESUME_RULES, resumeRule, type ResumeRule } from './resume-rules';
 import { hasLength } from './schedule';
-import { validateState, type CheckpointKind, type StateMeta } from './state';
+import { labelsOf, validateState, type CheckpointKind, type StateMeta } from './state';
 import { Trainer, type Progress } from './trainer';
 import { ConfigError, ResumeRefused } from '../errors'; // one kind of the error family (src/errors.ts)
 export { ResumeRefused, RESUME_RULES, type ResumeRule };
@@ -41,6 +41,8 @@ export interface ResumePosition {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const show = (v: unknown): string => (Array.isArray(v) ? (v.length ? v.join(',') : 'none') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 const showTarget = (t: Target) => [t.steps !== undefined ? `${t.steps} steps` : '', t.epochs !== undefined ? `${t.epochs} epochs` : ''].filter(Boolean).join(' or ');
+/** A list for a one-line message: quoted, at most 8 items shown. */
+const cut = (xs: string[]) => xs.slice(0, 8).map((x) => JSON.stringify(x)).join(', ') + (xs.length > 8 ? `, ... (${xs.length})` : '');
 const named = (label: string, flag?: string) => (flag ? `${label} (--${flag})` : label);
 
 /** The stored value of a setting resume refuses to change (so asking for the same is no change). */
@@ -194,6 +196,15 @@ export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverride
   const fits = checkResumeCompat(ckpt.tensors.filter((t) => t.name.startsWith('model.')), expected);
   if (!fits.ok) {
     throw new ResumeRefused(`cannot resume: the model does not fit this data, even with --force (${fits.problems.join('; ')}); start a new run from these weights with fresh`, 'architecture_mismatch', { problems: fits.problems });
+  }
+  // Same sizes, different meaning (classes reordered or renamed, another vocabulary): the
+  // head's rows or the embedding's rows would stand for other things. Checkpoints that record
+  // the labels (DatasetInfo.labels) are checked; older ones carry only the sizes.
+  const was = state.dataset.labels;
+  const now = labelsOf(ds);
+  if (was && now && !same(was, now)) {
+    const what = ds.kind === 'text' ? 'vocabulary' : 'classes';
+    throw new ResumeRefused(`cannot resume: the ${what} differ from the checkpoint's, even with --force (checkpoint: ${cut(was)}; data: ${cut(now)}); start a new run from these weights with fresh`, 'architecture_mismatch', { labels: { checkpoint: was.length, data: now.length } });
   }
   const { device, force: _force, ...overrides } = o;
   const numTrain = splitSizes(numSamples(ds, positionsOf(saved.model)), saved.valFraction).numTrain;

@@ -4,7 +4,7 @@
 import type { CkptContents, CkptTensor } from '../ckpt/types';
 import { validateConfig, type RunConfig } from './config';
 import type { CursorState } from './cursor';
-import type { Fingerprint } from './data/types';
+import type { Dataset, Fingerprint } from './data/types';
 import type { RngState } from './rng';
 import { ConfigError } from '../errors';
 
@@ -41,6 +41,19 @@ export interface DatasetInfo {
   fingerprint: Fingerprint;
   numTrain: number;
   numVal: number;
+  /**
+   * What the model's outputs or inputs stand for: the class names in order (classification),
+   * the vocabulary (text). Resume with `force` refuses data whose labels differ even where the
+   * sizes match. Absent in older checkpoints and for regression.
+   */
+  labels?: string[];
+}
+
+/** The dataset's class names or vocabulary, in the order the model's tensors use them. */
+export function labelsOf(ds: Dataset): string[] | undefined {
+  if (ds.kind === 'text') return ds.vocab.slice();
+  if (ds.kind === 'image' || ds.task === 'classification') return ds.classes.slice();
+  return undefined;
 }
 
 /**
@@ -236,6 +249,7 @@ export function validateState(s: unknown): StateMeta {
   const fp = d.fingerprint as Record<string, unknown>;
   if (!isStr(fp.summary) || !isObj(fp.shape)) fail('dataset.fingerprint must be {sha256, summary, shape}');
   if (!isNat(d.numTrain) || !isNat(d.numVal)) fail('dataset.numTrain and numVal must be non-negative integers');
+  if (d.labels !== undefined && !(Array.isArray(d.labels) && d.labels.every(isStr))) fail('dataset.labels must be a list of strings');
   const l = st.lineage as Record<string, unknown>;
   if (!isObj(l) || !isStr(l.runId) || !Array.isArray(l.resumedAt)) fail('lineage must be {runId, origin, resumedAt}');
   if (l.origin !== 'scratch' && l.origin !== 'fresh') fail(`lineage.origin must be "scratch" or "fresh", got ${JSON.stringify(l.origin)}`);

@@ -14,7 +14,7 @@ import { initValues } from './models/layers';
 import { Optimizer, slotNames } from './optim';
 import { Rng } from './rng';
 import { lrAt } from './schedule';
-import { fromCkpt, recordPoint, toCkpt, validateState, type CheckpointKind, type HostTensor, type Lineage, type MetricPoint, type TrainState } from './state';
+import { fromCkpt, labelsOf, recordPoint, toCkpt, validateState, type CheckpointKind, type HostTensor, type Lineage, type MetricPoint, type TrainState } from './state';
 import { trainStep } from './step';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
@@ -316,7 +316,7 @@ export class Trainer {
       schedule: { lr: this.lr() },
       metrics: { history: this.history.slice(), best: this.best },
       lineage: { ...this.lineage, resumedAt: this.lineage.resumedAt.slice() },
-      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal },
+      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal, labels: labelsOf(this.dataset) },
     };
   }
 

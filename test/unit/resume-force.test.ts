@@ -43,3 +43,19 @@ describe('resume --force', () => {
     t.dispose();
   });
 });
+
+describe('resume --force: same sizes, different meaning', () => {
+  it('refuses classes in another order (the head rows would mean other classes)', async () => {
+    const c = await checkpoint(tabular(96, 5, 3), { hidden: [8] });
+    const swapped = tabular(99, 5, 3);
+    swapped.classes = ['c1', 'c0', 'c2'];
+    expect(() => resumeSession(c, swapped, { force: true })).toThrow(/classes differ.*"c0", "c1", "c2".*"c1", "c0", "c2"/);
+  });
+  it('refuses another vocabulary of the same size', async () => {
+    const c = await checkpoint(text(1200), { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1 });
+    const other = text(1200);
+    other.vocab = other.vocab.map((ch) => (ch === 'z' ? 'Z' : ch));
+    other.fingerprint = { ...other.fingerprint, sha256: 'ee'.padEnd(64, '0') };
+    expect(() => resumeSession(c, other, { force: true })).toThrow(/vocabulary differ/);
+  });
+});
