@@ -175,6 +175,36 @@ function refreezeSlots(ckpt: CkptContents, config: RunConfig): CkptContents {
 }
 
 /**
+ * Why the checkpoint's model cannot train on `ds`, whatever `force` says, or null when it fits:
+ * the tensors the registry expects for this data (same inputs, classes, vocabulary) must be the
+ * checkpoint's, and where the checkpoint records them, the class names or vocabulary must be
+ * the same in the same order. The worker's resume plan shows the same reason.
+ */
+export function dataMisfit(ckpt: CkptContents, state: StateMeta, ds: Dataset): ResumeRefused | null {
+  const saved = state.config;
+  let expected: { name: string; shape: number[] }[];
+  try {
+    expected = modelTensors(specFor(ds, saved.model.family, {}, saved.model));
+  } catch (e) {
+    return new ResumeRefused(`cannot resume on this data, even when forced: ${(e as Error).message}; start a new run with fresh`, 'architecture_mismatch');
+  }
+  const fits = checkResumeCompat(ckpt.tensors.filter((t) => t.name.startsWith('model.')), expected);
+  if (!fits.ok) {
+    return new ResumeRefused(`cannot resume: the model does not fit this data, even when forced (${fits.problems.join('; ')}); start a new run from these weights with fresh`, 'architecture_mismatch', { problems: fits.problems });
+  }
+  // Same sizes, different meaning (classes reordered or renamed, another vocabulary): the
+  // head's rows or the embedding's rows would stand for other things. Checkpoints that record
+  // the labels (DatasetInfo.labels) are checked; older ones carry only the sizes.
+  const was = state.dataset.labels;
+  const now = labelsOf(ds);
+  if (was && now && !same(was, now)) {
+    const what = ds.kind === 'text' ? 'vocabulary' : 'classes';
+    return new ResumeRefused(`cannot resume: the ${what} differ from the checkpoint's, even when forced (checkpoint: ${cut(was)}; data: ${cut(now)}); start a new run from these weights with fresh`, 'architecture_mismatch', { labels: { checkpoint: was.length, data: now.length } });
+  }
+  return null;
+}
+
+/**
  * Resume a run from a checkpoint on this dataset. A changed dataset is refused unless `force`:
  * the optimizer moments, schedule and data order belong to the old data; fresh-from-weights is
  * the right flow (how Python trainers handle a changed dataset; docs/engine.md "Resume or fresh").
@@ -187,25 +217,8 @@ export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverride
   const fp = compareFingerprints(state.dataset.fingerprint, ds.fingerprint);
   if (!fp.same && !o.force) throw new ResumeRefused(fp.message);
   const saved = state.config;
-  let expected: { name: string; shape: number[] }[];
-  try {
-    expected = modelTensors(specFor(ds, saved.model.family, {}, saved.model));
-  } catch (e) {
-    throw new ResumeRefused(`cannot resume on this data, even with --force: ${(e as Error).message}; start a new run with fresh`, 'architecture_mismatch');
-  }
-  const fits = checkResumeCompat(ckpt.tensors.filter((t) => t.name.startsWith('model.')), expected);
-  if (!fits.ok) {
-    throw new ResumeRefused(`cannot resume: the model does not fit this data, even with --force (${fits.problems.join('; ')}); start a new run from these weights with fresh`, 'architecture_mismatch', { problems: fits.problems });
-  }
-  // Same sizes, different meaning (classes reordered or renamed, another vocabulary): the
-  // head's rows or the embedding's rows would stand for other things. Checkpoints that record
-  // the labels (DatasetInfo.labels) are checked; older ones carry only the sizes.
-  const was = state.dataset.labels;
-  const now = labelsOf(ds);
-  if (was && now && !same(was, now)) {
-    const what = ds.kind === 'text' ? 'vocabulary' : 'classes';
-    throw new ResumeRefused(`cannot resume: the ${what} differ from the checkpoint's, even with --force (checkpoint: ${cut(was)}; data: ${cut(now)}); start a new run from these weights with fresh`, 'architecture_mismatch', { labels: { checkpoint: was.length, data: now.length } });
-  }
+  const misfit = dataMisfit(ckpt, state, ds);
+  if (misfit) throw misfit;
   const { device, force: _force, ...overrides } = o;
   const numTrain = splitSizes(numSamples(ds, positionsOf(saved.model)), saved.valFraction).numTrain;
   const { config, warnings } = resumeConfig(saved, overrides, { step: state.step, cursor: state.cursor, numTrain });

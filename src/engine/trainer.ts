@@ -164,7 +164,7 @@ export class Trainer {
 
   /**
    * Resume: everything comes from the checkpoint; `config` may only differ from the stored one
-   * in target, LR and batch size (see resumeConfig). Refuses a different architecture, another
+   * as session.ts resumeConfig allows (engine/resume-rules.ts). Refuses a different architecture, another
    * optimizer, and optimizer state that does not match the trainable parameters.
    */
   static resume(contents: CkptContents, dataset: Dataset, config?: RunConfig, device?: string): Trainer {

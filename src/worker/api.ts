@@ -1,7 +1,7 @@
 // The one API object the worker exposes through comlink (src/worker/trainer.worker.ts).
 // The page takes its type: `wrap<TrainerApi>(worker)`.
 import { transfer } from 'comlink';
-import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
+import { compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
 import { RunBusyError, StoreError, TabtrainError } from '../errors';
@@ -11,7 +11,7 @@ import type { DataFile } from '../engine/data/types';
 import { CHECKPOINT_DEFAULTS } from '../engine/defaults';
 import { familiesFor, familyDef, modelTensors, paramDefs, type ModelFamily } from '../engine/models';
 import { optimizerChoices } from '../engine/optim';
-import { freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
+import { dataMisfit, freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
 import { validateState, type StateMeta } from '../engine/state';
 import { Trainer } from '../engine/trainer';
 import { deviceLabel, initBackend } from './backend';
@@ -236,15 +236,13 @@ const api = {
     const { ds } = await loadDataset(datasetHash, choices);
     const fp = compareFingerprints(state.dataset.fingerprint, ds.fingerprint);
     const model = contents.tensors.filter((t) => t.name.startsWith('model.'));
-    let resumeBlocked: string | null = null;
+    // the same fit check resume itself makes (session.ts dataMisfit): tensors, then labels
+    const resumeBlocked = dataMisfit(contents, state, ds)?.message ?? null;
     let expected: { name: string; shape: number[] }[] = [];
     try {
-      const spec = specFor(ds, state.config.model.family, {}, state.config.model);
-      expected = modelTensors(spec);
-      const c = checkResumeCompat(model, expected);
-      if (!c.ok) resumeBlocked = `cannot resume: the model for this dataset does not match the checkpoint: ${c.problems.join('; ')}`;
-    } catch (e) {
-      resumeBlocked = `cannot resume on this dataset: ${(e as Error).message}`;
+      expected = modelTensors(specFor(ds, state.config.model.family, {}, state.config.model));
+    } catch {
+      // a model that cannot be built for this data: the plan loads nothing (resumeBlocked says why)
     }
     const plan = planFreshFromWeights(model, expected);
     return { sameDataset: fp.same, message: fp.message, recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
