@@ -104,4 +104,11 @@ describe('a state whose config lacks a field', () => {
       expect(validateConfig(c as unknown as RunConfig)).toBe(`${key} is not an object`);
     }
   });
+
+  it('a checkpoint whose config lacks the optimizer is refused by validateState, naming it', async () => {
+    const c = await checkpoint(tabular(), {}, 1);
+    const st = structuredClone(c.state) as Record<string, any>;
+    delete st.config.optimizer;
+    expect(() => validateState(st)).toThrow(/^checkpoint state: config: optimizer is missing$/);
+  });
 });
