@@ -142,6 +142,8 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
  */
 export function resumeOverrides(flags: Flags): ResumeOverrides {
   const o: ResumeOverrides = { ...trainOverrides(flags), ...parseOptions(flags) };
+  // `--freeze ''` on resume: no frozen parameters any more (an empty pattern matches nothing)
+  if (Array.isArray(o.freeze)) o.freeze = o.freeze.filter((p) => p !== '');
   if (flags.reschedule === true) o.reschedule = true;
   return o;
 }

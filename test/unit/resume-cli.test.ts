@@ -47,4 +47,19 @@ describe('tabtrain resume options', () => {
     expect(r.stderr).not.toMatch(/matMul/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it("--freeze on resume drops the slots; --freeze '' unfreezes with zero slots", async () => {
+    const frozen = join(dir, 'frozen.ckpt');
+    const thawed = join(dir, 'thawed.ckpt');
+    const a = tabtrain(['resume', base, '--data', iris(), '--steps', '5', '--freeze', 'head.*', '--quiet', '--out', frozen]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toMatch(/^warning: frozen parameters changed from none to head\.\*: /m);
+    const f = await decodeCkpt(readFileSync(frozen));
+    expect(f.tensors.some((t) => t.name.startsWith('optim.head.'))).toBe(false);
+    const b = tabtrain(['resume', frozen, '--data', iris(), '--steps', '6', '--freeze', '', '--quiet', '--out', thawed]);
+    expect(b.code, b.stderr).toBe(0);
+    const t = await decodeCkpt(readFileSync(thawed));
+    expect((t.state as any).config.freeze).toEqual([]);
+    expect(t.tensors.some((x) => x.name === 'optim.head.kernel.m')).toBe(true);
+  });
 });
