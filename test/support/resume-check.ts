@@ -36,7 +36,8 @@ export function diffContents(a: CkptContents, b: CkptContents): { tensors: strin
   const sa = a.state as unknown as StateMeta;
   const sb = b.state as unknown as StateMeta;
   const state: string[] = [];
-  for (const key of ['step', 'cursor', 'rng', 'optimizer'] as const) {
+  // metrics: the history, best, loss EMA and evaluations since the best must resume exactly too
+  for (const key of ['step', 'cursor', 'rng', 'optimizer', 'metrics'] as const) {
     if (JSON.stringify(sa[key]) !== JSON.stringify(sb[key])) state.push(key);
   }
   return { tensors, state };
