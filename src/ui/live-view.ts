@@ -148,9 +148,10 @@ export class LiveView {
     if (last) {
       parts.push(`lr ${fmtNum(last.lr)}`);
       const lastTrain = lastOf(live.trace.train);
+      const lastEma = lastOf(live.trace.ema);
       const lastVal = lastOf(live.trace.val);
       const lastAcc = lastOf(live.trace.acc);
-      if (lastTrain !== undefined) parts.push(`train loss ${fmtNum(lastTrain)}`);
+      if (lastTrain !== undefined) parts.push(`train loss ${fmtNum(lastTrain)}${lastEma === undefined ? '' : ` (smoothed ${fmtNum(lastEma)})`}`);
       if (lastVal !== undefined) parts.push(`val loss ${fmtNum(lastVal)}`);
       if (lastAcc !== undefined) parts.push(`val accuracy ${fmtPct(lastAcc)}`);
     }
