@@ -35,6 +35,9 @@ const TRAIN_OPTIONS = {
   dropout: { type: 'string' },
   'log-every': { type: 'string' },
   'eval-every': { type: 'string' },
+  patience: { type: 'string' },
+  'stop-if-loss-above': { type: 'string' },
+  'by-step': { type: 'string' },
   'image-size': { type: 'string' },
   channels: { type: 'string' },
   backend: { type: 'string' },
@@ -128,6 +131,7 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
     logEvery: num(flags, 'log-every', 'posint'),
     evalEvery: num(flags, 'eval-every', 'posint'),
     dropout: num(flags, 'dropout', 'fraction'),
+    ...earlyStopping(flags),
     ...modelSettings(flags),
     freeze: flags.freeze as string[] | undefined,
     ...stepsOrEpochs(flags),
@@ -146,6 +150,14 @@ export function resumeOverrides(flags: Flags): ResumeOverrides {
   if (Array.isArray(o.freeze)) o.freeze = o.freeze.filter((p) => p !== '');
   if (flags.reschedule === true) o.reschedule = true;
   return o;
+}
+
+/** --patience N and --stop-if-loss-above X --by-step N (early stopping; the engine decides, engine/trainer.ts). */
+function earlyStopping(flags: Flags): Pick<ConfigOverrides, 'patience' | 'stopIfLossAbove' | 'stopByStep'> {
+  const above = num(flags, 'stop-if-loss-above', 'float');
+  const byStep = num(flags, 'by-step', 'posint');
+  if ((above === undefined) !== (byStep === undefined)) throw new UsageError('--stop-if-loss-above and --by-step go together: stop at step N if the training loss EMA is still above X');
+  return { patience: num(flags, 'patience', 'posint'), stopIfLossAbove: above, stopByStep: byStep };
 }
 
 export function parseOptions(flags: Flags): Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'> {
@@ -191,5 +203,8 @@ Models and their settings (defaults shown):
 ${modelHelp()}
 More options: --task, --val-fraction, --clip-norm, --warmup-steps,
 --schedule-steps, --dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.
+Early stopping (off by default; kept in the run, so a resume applies it again):
+  --patience N                      stop after N evaluations without a new best validation loss
+  --stop-if-loss-above X --by-step N   stop at step N if the training loss EMA is still above X
 Optimizer settings (each only with the optimizers named):
 ${OPTIMIZER_FIELDS.map((f) => `  --${f.flag.padEnd(13)} ${f.help ?? f.label} (${OPTIMIZER_KINDS.filter((k) => OPTIMIZERS[k].fields.some((x) => x.key === f.key)).join(', ')})`).join('\n')}`;

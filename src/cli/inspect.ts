@@ -18,8 +18,9 @@ export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTens
     `dataset: ${s.dataset.fingerprint.summary} (sha256 ${s.dataset.fingerprint.sha256.slice(0, 16)}...), ${s.dataset.numTrain} train / ${s.dataset.numVal} validation`,
     `lineage: run ${s.lineage.runId}, ${s.lineage.origin === 'fresh' && s.lineage.parent ? `fresh from run ${s.lineage.parent.runId} at step ${s.lineage.parent.step}` : 'from scratch'}${s.lineage.resumedAt.length ? `, resumed at steps ${s.lineage.resumedAt.join(', ')}` : ''}`,
     `best: ${s.metrics.best ? `step ${s.metrics.best.step} val_loss ${fmt(s.metrics.best.valLoss)}${s.metrics.best.valAccuracy === undefined ? '' : ` val_acc ${fmt(s.metrics.best.valAccuracy, 3)}`}` : '-'}`,
+    `loss EMA: ${fmt(s.metrics.lossEma)} (smoothed training loss)${s.config.patience !== undefined || s.config.stopIfLoss ? `; early stopping: ${[s.config.patience !== undefined ? `patience ${s.config.patience} (${s.metrics.sinceBest ?? 0} evaluations since the best)` : '', s.config.stopIfLoss ? `stop if the loss EMA is above ${s.config.stopIfLoss.above} by step ${s.config.stopIfLoss.byStep}` : ''].filter(Boolean).join(', ')}` : ''}`,
     `history (last 10 of ${s.metrics.history.length}):`,
-    ...s.metrics.history.slice(-10).map((h) => `  step ${h.step} epoch ${h.epoch} loss ${fmt(h.trainLoss)} val_loss ${fmt(h.valLoss)}${h.valAccuracy === undefined ? '' : ` val_acc ${fmt(h.valAccuracy, 3)}`}`),
+    ...s.metrics.history.slice(-10).map((h) => `  step ${h.step} epoch ${h.epoch} loss ${fmt(h.trainLoss)}${h.lossEma === undefined ? '' : ` ema ${fmt(h.lossEma)}`} val_loss ${fmt(h.valLoss)}${h.valAccuracy === undefined ? '' : ` val_acc ${fmt(h.valAccuracy, 3)}`}`),
   ];
   return lines.join('\n');
 }

@@ -148,7 +148,8 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
         const rate = (p.step - startStep) / Math.max(1e-3, (Date.now() - t0) / 1000);
         const eta = Number.isFinite(total) ? ` eta ${Math.round((total - p.step) / Math.max(rate, 1e-9))}s` : '';
         const val = p.valLoss === undefined ? '' : ` val_loss ${p.valLoss.toFixed(4)}${p.valAccuracy === undefined ? '' : ` val_acc ${p.valAccuracy.toFixed(3)}`}`;
-        err(`step ${p.step}/${total} epoch ${p.epoch} loss ${p.trainLoss.toFixed(4)}${val} lr ${p.lr.toExponential(2)} ${rate.toFixed(1)} steps/s${eta}`);
+        const ema = p.lossEma === undefined ? '' : ` (ema ${p.lossEma.toFixed(4)})`;
+        err(`step ${p.step}/${total} epoch ${p.epoch} loss ${p.trainLoss.toFixed(4)}${ema}${val} lr ${p.lr.toExponential(2)} ${rate.toFixed(1)} steps/s${eta}`);
       },
     });
     if (result === 'stopped') {
@@ -156,7 +157,9 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
       err(`saved step ${trainer.step} to ${out}; continue with: tabtrain resume ${out} --data ${dataPath} --out ${out}`);
       return 130;
     }
-    if (!quiet) err(`done: step ${trainer.step}, epoch ${trainer.epoch}; wrote ${out}`);
+    // early stopping is the engine's decision; the CLI only says why (always, even with --quiet)
+    if (trainer.stopReason) err(`stopped early at step ${trainer.step}: ${trainer.stopReason.message}; wrote ${out}`);
+    else if (!quiet) err(`done: step ${trainer.step}, epoch ${trainer.epoch}; wrote ${out}`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

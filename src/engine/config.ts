@@ -2,10 +2,10 @@
 // re-applies it (frozen parameters included); on resume the architecture always comes from the
 // checkpoint; what resume may change is the table in session.ts (RESUME_RULES).
 import type { Dataset, ParseOptions, TaskKind } from './data/types';
-import { RUN_DEFAULTS, LIMITS } from './defaults';
+import { RUN_DEFAULTS, LIMITS, defaultEvalEvery } from './defaults';
+import { numSamples } from './device-data';
 import type { FieldValue } from './fields';
 import { splitSizes } from './cursor';
-import { numSamples } from './device-data';
 import { familiesFor, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
@@ -36,6 +36,16 @@ export interface RunConfig {
   /** evaluate on the validation split every N steps. */
   evalEvery: number;
   target: Target;
+  /**
+   * Early stopping (absent = off): stop after this many evaluations in a row without a new best
+   * validation loss. The run then ends as done, with a final checkpoint and the reason.
+   */
+  patience?: number;
+  /**
+   * Early stopping (absent = off): at step `byStep`, stop if the training loss EMA is still above
+   * `above` ("if the loss is still above X by step N, something is wrong: check the data and LR").
+   */
+  stopIfLoss?: { above: number; byStep: number };
   /** how the dataset was parsed, so the same file parses the same way on resume. */
   data: Pick<ParseOptions, 'label' | 'task' | 'imageSize' | 'channels'>;
 }
@@ -62,6 +72,10 @@ export interface ConfigOverrides extends OptimizerSettings {
   steps?: number;
   epochs?: number;
   dropout?: number;
+  patience?: number;
+  /** with stopByStep: the stopIfLoss setting. */
+  stopIfLossAbove?: number;
+  stopByStep?: number;
 }
 
 /** The default family for a dataset: the first one registered for its kind of data. */
@@ -90,6 +104,7 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
       : kind === 'step'
         ? { kind, stepSize: o.scheduleSteps ?? sd.stepSize, gamma: sd.gamma }
         : { kind: 'constant' };
+  const valFraction = o.valFraction ?? RUN_DEFAULTS.valFraction;
   const cfg: RunConfig = {
     model,
     task: taskOf(ds),
@@ -97,14 +112,19 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
     schedule,
     batchSize,
     seed: o.seed ?? RUN_DEFAULTS.seed,
-    valFraction: o.valFraction ?? RUN_DEFAULTS.valFraction,
+    valFraction,
     clipNorm: o.clipNorm ?? RUN_DEFAULTS.clipNorm,
     freeze: o.freeze ?? [],
     logEvery: o.logEvery ?? RUN_DEFAULTS.logEvery,
-    evalEvery: o.evalEvery ?? RUN_DEFAULTS.evalEvery,
+    evalEvery: o.evalEvery ?? defaultEvalEvery(plannedSteps(ds, model, valFraction, batchSize, target) ?? Infinity),
     target,
     data,
   };
+  if (o.patience !== undefined) cfg.patience = o.patience;
+  if (o.stopIfLossAbove !== undefined || o.stopByStep !== undefined) {
+    if (o.stopIfLossAbove === undefined || o.stopByStep === undefined) throw new ConfigError('invalid_config', 'stop-if-loss needs both a loss and a step (stopIfLossAbove and stopByStep)');
+    cfg.stopIfLoss = { above: o.stopIfLossAbove, byStep: o.stopByStep };
+  }
   const err = validateConfig(cfg);
   if (err) throw new ConfigError('invalid_config', err);
   return cfg;
@@ -153,6 +173,14 @@ export function validateConfig(c: RunConfig): string | null {
   if (t.steps === undefined && t.epochs === undefined) return 'set a number of steps or epochs';
   if (t.steps !== undefined && !posInt(t.steps)) return `steps must be a positive integer, got ${t.steps}`;
   if (t.epochs !== undefined && !posInt(t.epochs)) return `epochs must be a positive integer, got ${t.epochs}`;
+  // early stopping: absent in checkpoints written before it existed (= off)
+  if (c.patience !== undefined && !posInt(c.patience)) return `patience must be a positive integer (evaluations), got ${c.patience}`;
+  if (c.stopIfLoss !== undefined) {
+    const s = c.stopIfLoss as unknown as Record<string, unknown>;
+    if (typeof s !== 'object' || s === null || typeof s.above !== 'number' || !Number.isFinite(s.above) || !posInt(s.byStep)) {
+      return `stopIfLoss must be {above: a finite number, byStep: a positive integer}, got ${JSON.stringify(c.stopIfLoss)}`;
+    }
+  }
   return null;
 }
 export { specFor } from './models';

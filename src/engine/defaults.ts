@@ -20,6 +20,7 @@ export const RUN_DEFAULTS = {
   /** max global gradient norm; 0 turns clipping off. */
   clipNorm: 1,
   logEvery: 10,
+  /** the longest default evaluation interval; shorter runs evaluate about ten times (defaultEvalEvery). */
   evalEvery: 50,
   /** the target when neither steps nor epochs is given. */
   epochs: 10,
@@ -34,6 +35,24 @@ export const RUN_DEFAULTS = {
     gamma: 0.5,
   },
 } as const;
+
+/**
+ * The evaluation interval when none is chosen: every min(50, about a tenth of the run) steps, so
+ * every run gets validation points along the way (the app's default iris run is 40 steps: every
+ * 4). `runSteps` is the run's length in steps (makeConfig works it out from the target).
+ */
+export function defaultEvalEvery(runSteps: number): number {
+  if (!Number.isFinite(runSteps)) return RUN_DEFAULTS.evalEvery;
+  return Math.max(1, Math.min(RUN_DEFAULTS.evalEvery, Math.round(runSteps / 10)));
+}
+
+/**
+ * The smoothing factor of the training loss EMA (metrics.lossEma): over the *logged* losses
+ * (one every logEvery steps), `ema = beta * ema + (1 - beta) * loss`, starting at the first
+ * logged loss. 0.9 averages over about the last 10 logged losses (100 steps at logEvery 10).
+ * Changing it changes what resumed runs compute: it is part of the training state's meaning.
+ */
+export const LOSS_EMA_BETA = 0.9;
 
 /** How often the app writes checkpoints (the worker's CheckpointSettings). */
 export const CHECKPOINT_DEFAULTS = { everySteps: 50, everySeconds: 10, keepPeriodic: 3, periodicEvery: 500 } as const;

@@ -27,6 +27,8 @@ export const RESUME_RULES: readonly ResumeRule[] = [
   { key: 'logEvery', label: 'logging interval', flag: 'log-every', rule: 'apply', means: 'the training is unchanged, the loss is read on the new interval' },
   { key: 'evalEvery', label: 'evaluation interval', flag: 'eval-every', rule: 'apply', means: 'the training is unchanged, validation runs on the new interval' },
   { key: 'freeze', label: 'frozen parameters', flag: 'freeze', rule: 'apply', means: `newly frozen parameters drop their optimizer state, newly trainable ones start from zero state; ${DIVERGES}` },
+  { key: 'patience', label: 'early-stopping patience', flag: 'patience', rule: 'apply', means: 'the run stops after that many evaluations without a new best' },
+  { key: 'stopIfLoss', label: 'loss threshold', flag: 'stop-if-loss-above', rule: 'apply', means: 'the run stops at that step if the smoothed loss is still above it' },
   { key: 'family', label: 'model family', flag: 'model', rule: 'refuse' },
   { key: 'model.*', label: 'architecture settings', rule: 'refuse' },
   { key: 'optimizer', label: 'optimizer', flag: 'optimizer', rule: 'refuse' },

@@ -87,8 +87,20 @@ export function resumeConfig(saved: RunConfig, o: ResumeOverrides, at?: ResumePo
     if (!same(showTarget(target), showTarget(saved.target))) warnings.push(`target changed from ${showTarget(saved.target)} to ${showTarget(target)}: ${resumeRule('steps')!.means}`);
     config.target = target;
   }
+  if (o.stopIfLossAbove !== undefined || o.stopByStep !== undefined) {
+    // two flags, one setting ({above, byStep}); a flag not given keeps its stored half
+    const was = saved.stopIfLoss;
+    const above = (o.stopIfLossAbove as number | undefined) ?? was?.above;
+    const byStep = (o.stopByStep as number | undefined) ?? was?.byStep;
+    if (above === undefined || byStep === undefined) throw new ConfigError('invalid_config', 'cannot resume with these settings: --stop-if-loss-above and --by-step go together');
+    const now = { above, byStep };
+    if (!same(was, now)) {
+      warnings.push(`loss threshold changed from ${was ? `${was.above} by step ${was.byStep}` : 'none'} to ${above} by step ${byStep}: ${resumeRule('stopIfLoss')!.means}`);
+      config.stopIfLoss = now;
+    }
+  }
   for (const [key, value] of Object.entries(o)) {
-    if (value === undefined || key === 'steps' || key === 'epochs' || key === 'reschedule') continue;
+    if (value === undefined || key === 'steps' || key === 'epochs' || key === 'reschedule' || key === 'stopIfLossAbove' || key === 'stopByStep') continue;
     const rule = resumeRule(key);
     if (optFields.has(key)) {
       const f = optFields.get(key)!;

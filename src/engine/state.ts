@@ -16,6 +16,8 @@ export interface MetricPoint {
   epoch: number;
   lr?: number;
   trainLoss?: number;
+  /** the training loss EMA after this point's loss (logged points only; see Metrics.lossEma). */
+  lossEma?: number;
   valLoss?: number;
   /** classification only. */
   valAccuracy?: number;
@@ -26,6 +28,14 @@ export interface Metrics {
   history: MetricPoint[];
   /** the point with the lowest validation loss so far. */
   best: MetricPoint | null;
+  /**
+   * The EMA of the logged training losses (LOSS_EMA_BETA in defaults.ts), absent until the first
+   * loss is logged. Kept here, not only on history points, because the history is thinned.
+   * Absent too in checkpoints written before it existed: the EMA then starts again.
+   */
+  lossEma?: number;
+  /** evaluations since the best one (0 at a new best): what `patience` counts. Absent = 0. */
+  sinceBest?: number;
 }
 
 export interface Lineage {
@@ -122,13 +132,18 @@ function strideOf(history: MetricPoint[]): number {
 /**
  * Appends a point, keeping the history evenly spread and bounded: every point is kept up to
  * MAX_HISTORY; past it, only points whose step is a multiple of a stride (a power of two,
- * doubled until the history fits) stay, and later points are kept only on that stride. The
+ * doubled until the history fits) stay, and later points are kept only on that stride (while
+ * the history is at least half full, which a thinned one is). The
  * stride is read off the history itself, so a resumed run (whose history came from the
  * checkpoint) keeps exactly the points the uninterrupted run keeps.
  */
 export function recordPoint(history: MetricPoint[], point: MetricPoint, max = MAX_HISTORY): void {
   let stride = strideOf(history);
-  if (point.step % stride !== 0) return;
+  // The stride only filters once the history has been thinned (thinning leaves it at least about
+  // half full): before that every point is kept, whatever its step. Without this an evaluation
+  // off the logging grid (every 4 steps with losses every 10, or the final evaluation at step 7
+  // after losses at 2, 4, 6) was dropped because the points so far happened to share a factor.
+  if (history.length >= max / 2 && point.step % stride !== 0) return;
   history.push(point);
   while (history.length > max) {
     stride *= 2;
@@ -202,7 +217,7 @@ const isStr = (v: unknown) => typeof v === 'string';
 function pointError(p: unknown): string | null {
   if (!isObj(p)) return 'not an object';
   if (!isNat(p.step) || !isNat(p.epoch)) return 'step and epoch must be non-negative integers';
-  for (const k of ['lr', 'trainLoss', 'valLoss'] as const) if (!isOptNum(p[k])) return `${k} must be a finite number`;
+  for (const k of ['lr', 'trainLoss', 'lossEma', 'valLoss'] as const) if (!isOptNum(p[k])) return `${k} must be a finite number`;
   if (p.valAccuracy !== undefined && !(isNum(p.valAccuracy) && (p.valAccuracy as number) >= 0 && (p.valAccuracy as number) <= 1)) return 'valAccuracy must be in [0, 1]';
   return null;
 }
@@ -244,6 +259,8 @@ export function validateState(s: unknown): StateMeta {
     const e = pointError(m.best);
     if (e) fail(`metrics.best: ${e}`);
   }
+  if (m.lossEma !== undefined && !isNum(m.lossEma)) fail('metrics.lossEma must be a finite number');
+  if (m.sinceBest !== undefined && !isNat(m.sinceBest)) fail('metrics.sinceBest must be a non-negative integer');
   const d = st.dataset as Record<string, unknown>;
   if (!isObj(d) || !isObj(d.fingerprint) || !isStr((d.fingerprint as Record<string, unknown>).sha256)) fail('dataset.fingerprint missing');
   const fp = d.fingerprint as Record<string, unknown>;

@@ -18,6 +18,7 @@ import { fromCkpt, labelsOf, recordPoint, toCkpt, validateState, type Checkpoint
 import { trainStep } from './step';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
+import { LOSS_EMA_BETA } from './defaults';
 import { ConfigError, DivergedError, ResumeRefused } from '../errors';
 
 export interface TrainerInit {
@@ -44,8 +45,17 @@ export interface Progress {
   totalSteps: number;
   lr: number;
   trainLoss?: number;
+  /** the training loss EMA, on steps whose loss was read (with trainLoss). */
+  lossEma?: number;
   valLoss?: number;
   valAccuracy?: number;
+}
+
+/** Why a run ended before its target: the engine's early stopping (RunConfig patience / stopIfLoss). */
+export interface StopReason {
+  code: 'patience' | 'loss_above';
+  /** one line for people, e.g. the CLI's "stopped early at step N: ..." and the run's status. */
+  message: string;
 }
 
 export { DivergedError }; // one kind of the error family (src/errors.ts)
@@ -75,6 +85,12 @@ export class Trainer {
   step = 0;
   history: MetricPoint[] = [];
   best: MetricPoint | null = null;
+  /** the training loss EMA (state.ts Metrics.lossEma); undefined until a loss is logged. */
+  lossEma: number | undefined = undefined;
+  /** evaluations since the best one (what `patience` counts). */
+  sinceBest = 0;
+  /** set when train() ended the run early (early stopping); null otherwise. */
+  stopReason: StopReason | null = null;
   lineage: Lineage;
   freshReport?: FreshReport;
   /** warnings for the caller to show (dataset changed, LR changed on resume, ...). */
@@ -131,6 +147,8 @@ export class Trainer {
       this.cursor = cursor!;
       this.history = rest.metrics.history.slice();
       this.best = rest.metrics.best;
+      this.lossEma = rest.metrics.lossEma;
+      this.sinceBest = rest.metrics.sinceBest ?? 0;
     } else {
       this.rng = Rng.fromSeed(config.seed);
       this.cursor = Cursor.start(this.rng, this.trainIds.length);
@@ -261,8 +279,17 @@ export class Trainer {
   }
 
   /**
-   * Trains until the target (or `shouldStop`). `afterStep` runs after every step: the place to
-   * checkpoint, or to yield so the worker can receive messages.
+   * Trains until the target (or `shouldStop`, or early stopping). `afterStep` runs after every
+   * step: the place to checkpoint, or to yield so the worker can receive messages.
+   *
+   * Evaluation: every `evalEvery` steps, and once more at the run's end (the step that reaches
+   * the config's target, or an early stop) so every run with a validation split ends with a
+   * validation point that can become `best`. A nearer `target` given here is a pause point (the
+   * tests' split runs), not the end: the end is the config's, so a resumed run evaluates at the
+   * same steps as an uninterrupted one.
+   *
+   * Early stopping is decided here, so the CLI and the worker only report it: it returns 'done'
+   * with `stopReason` set, after `afterStep` ran for the stopping step.
    */
   async train(opts: {
     target?: Target;
@@ -271,30 +298,59 @@ export class Trainer {
     afterStep?: (t: Trainer) => Promise<void> | void;
   } = {}): Promise<'done' | 'stopped'> {
     const target = opts.target ?? this.config.target;
+    const { patience, stopIfLoss } = this.config;
+    this.stopReason = null;
     while (!this.isDone(target)) {
       if (opts.shouldStop?.()) return 'stopped';
       const lr = this.lr();
       this.stepOnce();
       const point: MetricPoint = { step: this.step, epoch: this.epoch };
       let record = false;
-      if (this.step % this.config.logEvery === 0) {
+      let reason: StopReason | null = null;
+      // The loss-threshold check needs the loss at its step, logging interval or not.
+      const checkLoss = stopIfLoss !== undefined && this.step === stopIfLoss.byStep;
+      if (this.step % this.config.logEvery === 0 || checkLoss) {
         // Sync point: reading the loss waits for the GPU. Only every logEvery steps.
         const loss = (await this.lastLoss!.data())[0];
         if (!Number.isFinite(loss)) throw new DivergedError(`training diverged at step ${this.step}: the loss is ${loss}`);
-        Object.assign(point, { trainLoss: loss, lr });
+        // float64 on the host from the float32 loss: JSON keeps it exactly, so it resumes exactly
+        this.lossEma = this.lossEma === undefined ? loss : LOSS_EMA_BETA * this.lossEma + (1 - LOSS_EMA_BETA) * loss;
+        Object.assign(point, { trainLoss: loss, lossEma: this.lossEma, lr });
         record = true;
       }
-      if (this.step % this.config.evalEvery === 0 && this.valIds.length > 0) {
+      if (checkLoss && this.lossEma! > stopIfLoss!.above) {
+        reason = {
+          code: 'loss_above',
+          message: `the training loss EMA ${this.lossEma!.toFixed(4)} is still above ${stopIfLoss!.above} at step ${this.step}: something is wrong; check the data and the learning rate`,
+        };
+      }
+      const end = reason !== null || this.isDone(this.config.target);
+      if (this.valIds.length > 0 && (this.step % this.config.evalEvery === 0 || end)) {
         Object.assign(point, await evaluate(this, this.valIds, this.data));
-        if (point.valLoss !== undefined && Number.isFinite(point.valLoss) && (this.best === null || point.valLoss < this.best.valLoss!)) this.best = point;
+        if (point.valLoss !== undefined && Number.isFinite(point.valLoss) && (this.best === null || point.valLoss < this.best.valLoss!)) {
+          this.best = point;
+          this.sinceBest = 0;
+        } else {
+          this.sinceBest += 1;
+        }
+        if (!reason && patience !== undefined && this.sinceBest >= patience) {
+          reason = {
+            code: 'patience',
+            message: `${this.sinceBest} evaluations without a new best validation loss (best ${this.best?.valLoss?.toFixed(4) ?? '-'} at step ${this.best?.step ?? '-'})`,
+          };
+        }
         record = true;
       }
       if (record) recordPoint(this.history, point);
       opts.onProgress?.({
         step: this.step, epoch: this.epoch, indexInEpoch: this.indexInEpoch, stepsPerEpoch: this.stepsPerEpoch,
-        totalSteps: this.totalSteps(target), lr, trainLoss: point.trainLoss, valLoss: point.valLoss, valAccuracy: point.valAccuracy,
+        totalSteps: this.totalSteps(target), lr, trainLoss: point.trainLoss, lossEma: point.lossEma, valLoss: point.valLoss, valAccuracy: point.valAccuracy,
       });
       await opts.afterStep?.(this);
+      if (reason) {
+        this.stopReason = reason;
+        return 'done';
+      }
     }
     return 'done';
   }
@@ -314,7 +370,7 @@ export class Trainer {
       cursor: this.cursor.state,
       rng: this.rng.state,
       schedule: { lr: this.lr() },
-      metrics: { history: this.history.slice(), best: this.best },
+      metrics: { history: this.history.slice(), best: this.best, ...(this.lossEma === undefined ? {} : { lossEma: this.lossEma }), sinceBest: this.sinceBest },
       lineage: { ...this.lineage, resumedAt: this.lineage.resumedAt.slice() },
       dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal, labels: labelsOf(this.dataset) },
     };

@@ -225,7 +225,7 @@ export class App {
         patchLive(s, id, (l) => {
           const old = l.trace;
           for (let i = 0; i < old.step.length; i++) {
-            if (old.step[i]! > after) addPoint(t, { step: old.step[i]!, trainLoss: old.train[i] ?? undefined, valLoss: old.val[i] ?? undefined, valAccuracy: old.acc[i] ?? undefined, lr: old.lr[i] ?? undefined });
+            if (old.step[i]! > after) addPoint(t, { step: old.step[i]!, trainLoss: old.train[i] ?? undefined, lossEma: old.ema[i] ?? undefined, valLoss: old.val[i] ?? undefined, valAccuracy: old.acc[i] ?? undefined, lr: old.lr[i] ?? undefined });
           }
           return { trace: t };
         }),

@@ -1,4 +1,4 @@
-// Live curves with uPlot: loss (train and validation), validation accuracy, learning rate.
+// Live curves with uPlot: loss (train, its EMA and validation), validation accuracy, learning rate.
 // Points arrive one progress event at a time; the charts redraw at most once per animation
 // frame, so a fast run never floods the main thread with redraws.
 import uPlot from 'uplot';
@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h } from './dom';
 import type { Trace } from './trace';
 
-const COLORS = { train: '#2563eb', val: '#dc2626', acc: '#059669', lr: '#7c3aed' };
+const COLORS = { train: '#2563eb', ema: '#0b1f5c', val: '#dc2626', acc: '#059669', lr: '#7c3aed' };
 
 const HEIGHT = 170;
 
@@ -40,14 +40,17 @@ export class RunCharts {
   private resize: ResizeObserver;
 
   constructor(host: HTMLElement) {
-    const lossBox = h('div', { class: 'chart chart-loss', role: 'img', 'aria-label': 'Training and validation loss by step' });
+    const lossBox = h('div', { class: 'chart chart-loss', role: 'img', 'aria-label': 'Training loss, its moving average and validation loss by step' });
     this.metricBox = h('div', { class: 'chart chart-metric', role: 'img', 'aria-label': 'Validation accuracy by step' });
     const lrBox = h('div', { class: 'chart chart-lr', role: 'img', 'aria-label': 'Learning rate by step' });
     this.root = h('div', { class: 'charts' }, lossBox, this.metricBox, lrBox);
     host.appendChild(this.root);
     const empty: uPlot.AlignedData = [[], []];
     const points = { show: true, size: 4 };
-    this.loss = new uPlot(chartOpts('Loss', width(lossBox), [line('train', COLORS.train), { ...line('validation', COLORS.val), points }], 'loss'), [[], [], []], lossBox);
+    // the raw loss is noisy: a thin pale line under the smoothed one (the engine's EMA, the one people watch)
+    const raw: uPlot.Series = { ...line('train', COLORS.train), width: 1, alpha: 0.45 };
+    const ema: uPlot.Series = { ...line('train (smoothed)', COLORS.ema), width: 2 };
+    this.loss = new uPlot(chartOpts('Loss', width(lossBox), [raw, ema, { ...line('validation', COLORS.val), points }], 'loss'), [[], [], [], []], lossBox);
     this.metric = new uPlot(chartOpts('Validation accuracy', width(this.metricBox), [{ ...line('accuracy', COLORS.acc), points }], 'accuracy', [0, 1]), empty, this.metricBox);
     this.lr = new uPlot(chartOpts('Learning rate', width(lrBox), [line('lr', COLORS.lr)], 'lr'), empty, lrBox);
     const boxes: [HTMLElement, uPlot][] = [
@@ -80,7 +83,7 @@ export class RunCharts {
     // uPlot keeps references to the arrays it is given; hand it copies so that later pushes
     // into the trace cannot change a chart between two redraws.
     const x = t.step.slice();
-    this.loss.setData([x, t.train.slice(), t.val.slice()]);
+    this.loss.setData([x, t.train.slice(), t.ema.slice(), t.val.slice()]);
     this.metric.setData([x, t.acc.slice()]);
     this.lr.setData([x, t.lr.slice()]);
   }

@@ -149,9 +149,10 @@ export class LiveView {
     if (last) {
       parts.push(`lr ${fmtNum(last.lr)}`);
       const lastTrain = lastOf(live.trace.train);
+      const lastEma = lastOf(live.trace.ema);
       const lastVal = lastOf(live.trace.val);
       const lastAcc = lastOf(live.trace.acc);
-      if (lastTrain !== undefined) parts.push(`train loss ${fmtNum(lastTrain)}`);
+      if (lastTrain !== undefined) parts.push(`train loss ${fmtNum(lastTrain)}${lastEma === undefined ? '' : ` (smoothed ${fmtNum(lastEma)})`}`);
       if (lastVal !== undefined) parts.push(`val loss ${fmtNum(lastVal)}`);
       if (lastAcc !== undefined) parts.push(`val accuracy ${fmtPct(lastAcc)}`);
     }
@@ -229,6 +230,10 @@ export class LiveView {
       else if (r.key === 'dropout') add('dropout', 'New dropout', cfg?.model?.dropout);
       else if (r.key === 'clipNorm' || r.key === 'logEvery' || r.key === 'evalEvery') {
         add(r.key, `New ${r.label}`, (cfg as unknown as Record<string, unknown> | undefined)?.[r.key], r.key === 'clipNorm' ? { min: 0 } : { min: 1, step: 1 });
+      } else if (r.key === 'patience') add('patience', 'New early-stopping patience (evaluations)', cfg?.patience, { min: 1, step: 1 });
+      else if (r.key === 'stopIfLoss') {
+        add('stopIfLossAbove', 'Stop if the smoothed loss is above', cfg?.stopIfLoss?.above);
+        add('stopByStep', '...by step', cfg?.stopIfLoss?.byStep, { min: 1, step: 1 });
       }
     }
     const freezeNow = cfg?.freeze ?? [];

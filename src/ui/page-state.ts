@@ -79,7 +79,7 @@ export function applyEvent(s: PageState, e: RunEvent): Partial<PageState> {
       return {
         ...patchRun(s, e.runId, { step: e.step, epoch: e.epoch, totalSteps: e.totalSteps }),
         ...patchLive(s, e.runId, (l) => {
-          addPoint(l.trace, { step: e.step, lr: e.lr, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy });
+          addPoint(l.trace, { step: e.step, lr: e.lr, trainLoss: e.trainLoss, lossEma: e.lossEma, valLoss: e.valLoss, valAccuracy: e.valAccuracy });
           return { last: e };
         }),
       };

@@ -149,7 +149,15 @@ export class RunForm {
     syncSched();
     const clipNorm = numberInput(o.clipNorm, { min: 0, step: 'any', name: 'clipNorm' });
     const logEvery = numberInput(o.logEvery, { min: 1, step: 1, name: 'logEvery' });
-    const evalEvery = numberInput(o.evalEvery, { min: 1, step: 1, name: 'evalEvery' });
+    // Empty by default: the engine picks min(50, about a tenth of the run) for the length chosen
+    // at Start (defaults.ts defaultEvalEvery), so a changed length never keeps a stale interval.
+    const evalEvery = numberInput(undefined, { min: 1, step: 1, name: 'evalEvery' });
+    evalEvery.placeholder = `auto (${o.evalEvery ?? RUN_DEFAULTS.evalEvery} for this length)`;
+    // Early stopping: empty = off (RunConfig patience / stopIfLoss; the engine decides).
+    const patience = numberInput(o.patience, { min: 1, step: 1, name: 'patience' });
+    const stopAbove = numberInput(o.stopIfLossAbove, { step: 'any', name: 'stopIfLossAbove' });
+    const stopBy = numberInput(o.stopByStep, { min: 1, step: 1, name: 'stopByStep' });
+    for (const el of [patience, stopAbove, stopBy]) el.placeholder = 'off';
 
     const c = d.checkpoints;
     const everySteps = numberInput(c.everySteps, { min: 1, step: 1, name: 'ckptEverySteps' });
@@ -189,7 +197,10 @@ export class RunForm {
           scheduleStepsField,
           field('Gradient clip (global norm, 0 = off)', clipNorm),
           field('Log loss every N steps', logEvery),
-          field('Evaluate every N steps', evalEvery),
+          field('Evaluate every N steps', evalEvery, 'Empty: about a tenth of the run, at most 50. The run always ends with an evaluation.'),
+          field('Stop after N evaluations without a better validation loss', patience, 'Early stopping (patience). Empty: off.'),
+          field('Stop if the smoothed loss is still above', stopAbove, 'With the step below: something is wrong; check the data and the learning rate. Empty: off.'),
+          field('...at step', stopBy),
         ),
       ),
       h(
@@ -229,6 +240,9 @@ export class RunForm {
         ['logEvery', logEvery, 'Log every', posInt],
         ['evalEvery', evalEvery, 'Evaluate every', posInt],
         ['dropout', dropout, 'Dropout', (v) => v >= 0 && v < 1],
+        ['patience', patience, 'Patience', posInt],
+        ['stopIfLossAbove', stopAbove, 'Stop-if-loss threshold', (v) => Number.isFinite(v)],
+        ['stopByStep', stopBy, 'Stop-if-loss step', posInt],
       ];
       if (schedule.value === 'cosine' || schedule.value === 'linear') fields.push(['warmupSteps', warmup, 'Warmup steps', natInt]);
       if (schedule.value !== 'constant') fields.push(['scheduleSteps', scheduleSteps, 'Schedule length', posInt]);
@@ -238,6 +252,7 @@ export class RunForm {
         if (typeof v === 'string') return v;
         if (v !== undefined) rec[key] = v;
       }
+      if ((rec.stopIfLossAbove === undefined) !== (rec.stopByStep === undefined)) return 'Stop if the smoothed loss is still above X at step N: set both, or neither.';
       const opt = readFields([...optInputs.values()].filter((fi) => optKeys().has(fi.desc.key)));
       if (typeof opt === 'string') return opt;
       Object.assign(ov, opt);

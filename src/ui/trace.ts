@@ -6,13 +6,15 @@ import type { MetricPoint } from '../engine/state';
 export interface Trace {
   step: number[];
   train: (number | null)[];
+  /** the training loss EMA (the engine's, state.ts Metrics.lossEma) at the logged steps. */
+  ema: (number | null)[];
   val: (number | null)[];
   acc: (number | null)[];
   lr: (number | null)[];
 }
 
 export function emptyTrace(): Trace {
-  return { step: [], train: [], val: [], acc: [], lr: [] };
+  return { step: [], train: [], ema: [], val: [], acc: [], lr: [] };
 }
 
 const val = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
@@ -26,6 +28,7 @@ export function addPoint(t: Trace, p: Omit<MetricPoint, 'epoch'>): void {
   while (t.step.length > 0 && t.step[t.step.length - 1]! > p.step) {
     t.step.pop();
     t.train.pop();
+    t.ema.pop();
     t.val.pop();
     t.acc.pop();
     t.lr.pop();
@@ -33,6 +36,7 @@ export function addPoint(t: Trace, p: Omit<MetricPoint, 'epoch'>): void {
   const last = t.step.length - 1;
   if (last >= 0 && t.step[last] === p.step) {
     t.train[last] = val(p.trainLoss) ?? t.train[last]!;
+    t.ema[last] = val(p.lossEma) ?? t.ema[last]!;
     t.val[last] = val(p.valLoss) ?? t.val[last]!;
     t.acc[last] = val(p.valAccuracy) ?? t.acc[last]!;
     t.lr[last] = val(p.lr) ?? t.lr[last]!;
@@ -40,6 +44,7 @@ export function addPoint(t: Trace, p: Omit<MetricPoint, 'epoch'>): void {
   }
   t.step.push(p.step);
   t.train.push(val(p.trainLoss));
+  t.ema.push(val(p.lossEma));
   t.val.push(val(p.valLoss));
   t.acc.push(val(p.valAccuracy));
   t.lr.push(val(p.lr));

@@ -101,6 +101,8 @@ export type RunEvent =
       stepsPerEpoch: number;
       lr: number;
       trainLoss?: number;
+      /** the training loss EMA (engine Progress.lossEma), with trainLoss. */
+      lossEma?: number;
       valLoss?: number;
       valAccuracy?: number;
       stepsPerSecond: number;

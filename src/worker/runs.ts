@@ -123,7 +123,7 @@ async function loop(run: ActiveRun): Promise<void> {
         lastEmit = now;
         emit(run, {
           type: 'progress', runId: run.id, step: p.step, epoch: p.epoch, totalSteps: p.totalSteps, stepsPerEpoch: p.stepsPerEpoch, lr: p.lr,
-          trainLoss: p.trainLoss, valLoss: p.valLoss, valAccuracy: p.valAccuracy, stepsPerSecond: rate,
+          trainLoss: p.trainLoss, lossEma: p.lossEma, valLoss: p.valLoss, valAccuracy: p.valAccuracy, stepsPerSecond: rate,
           etaSeconds: rate > 0 && Number.isFinite(p.totalSteps) ? (p.totalSteps - p.step) / rate : null,
         });
         if (eval_) void insights(run);
@@ -133,7 +133,8 @@ async function loop(run: ActiveRun): Promise<void> {
       await saveCkpt(run, await t.snapshot(run.stopRequest === 'stop' ? 'final' : 'latest'), run.stopRequest === 'stop' ? 'final' : 'latest');
       await setStatus(run.stopRequest === 'stop' ? 'finished' : 'paused');
     } else {
-      await setStatus('finished');
+      // early stopping is the engine's decision (trainer.ts); the run says why it ended early
+      await setStatus('finished', t.stopReason ? `stopped early at step ${t.step}: ${t.stopReason.message}` : undefined);
     }
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

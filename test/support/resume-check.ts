@@ -19,7 +19,21 @@ export interface ResumeResult {
   lastLoss?: number;
 }
 
-export function diffContents(a: CkptContents, b: CkptContents): { tensors: string[]; state: string[] } {
+/**
+ * The metrics a resumed run must reproduce. Always: the training-loss part (every logged loss,
+ * its EMA and LR, and the current EMA), which evaluations never touch. With `evaluations`: all
+ * of them (validation points, best, evaluations since the best). A pause (Ctrl-C, the worker's
+ * Pause, a nearer target given to train()) must reproduce all of them; a run that *ended* (the
+ * CLI's `train --steps k`, then `resume --steps N`) had its final evaluation at k, which the
+ * straight run does not have, so only the training part can match there.
+ */
+function metricsOf(s: StateMeta, evaluations: boolean): unknown {
+  if (evaluations) return s.metrics;
+  const logged = s.metrics.history.filter((p) => p.trainLoss !== undefined).map(({ step, epoch, lr, trainLoss, lossEma }) => ({ step, epoch, lr, trainLoss, lossEma }));
+  return { logged, lossEma: s.metrics.lossEma };
+}
+
+export function diffContents(a: CkptContents, b: CkptContents, opts: { evaluations?: boolean } = {}): { tensors: string[]; state: string[] } {
   const tensors: string[] = [];
   const bm = new Map(b.tensors.map((t) => [t.name, t]));
   for (const t of a.tensors) {
@@ -39,6 +53,7 @@ export function diffContents(a: CkptContents, b: CkptContents): { tensors: strin
   for (const key of ['step', 'cursor', 'rng', 'optimizer'] as const) {
     if (JSON.stringify(sa[key]) !== JSON.stringify(sb[key])) state.push(key);
   }
+  if (JSON.stringify(metricsOf(sa, opts.evaluations ?? false)) !== JSON.stringify(metricsOf(sb, opts.evaluations ?? false))) state.push('metrics');
   return { tensors, state };
 }
 
@@ -62,7 +77,7 @@ export async function resumeCheck(ds: Dataset, config: RunConfig, ks: number[]):
     await second.train();
     const final = await second.snapshot('final');
     second.dispose();
-    const d = diffContents(ref, final);
+    const d = diffContents(ref, final, { evaluations: true }); // a pause: every metric must match
     results.push({ k, mismatches: d.tensors, stateMismatches: d.state, tensors: ref.tensors.length, firstLoss: losses[0], lastLoss: losses[losses.length - 1] });
   }
   return results;
