@@ -7,6 +7,8 @@ import { RUN_DEFAULTS } from '../../src/engine/defaults';
 import { formatField } from '../../src/engine/fields';
 import { FAMILY_NAMES, familyDef } from '../../src/engine/models';
 import { OPTIMIZER_KINDS, OPTIMIZERS } from '../../src/engine/optim';
+import { OPTION_NAMES } from '../../src/cli/args';
+import { COMMANDS, optionsOf } from '../../src/cli/commands';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 
 const IRIS = join(DATASETS, 'iris.csv');
@@ -29,7 +31,7 @@ describe('per-command help', () => {
       expect(b.stdout).toBe(a.stdout);
       help[c] = a.stdout;
     }
-  });
+  }, 120_000); // eight child processes
 
   it('shows only the options each command uses', () => {
     for (const c of ['train', 'fresh']) {
@@ -80,6 +82,12 @@ describe('per-command help', () => {
 });
 
 describe('options a command does not use are refused', () => {
+  it('every flag the parser knows belongs to some command (else it would be refused everywhere)', () => {
+    const used = new Set(COMMANDS.flatMap((c) => [...optionsOf(c)]));
+    expect(OPTION_NAMES.filter((f) => !used.has(f))).toEqual([]);
+  });
+
+
   it('one line naming the option and the command, exit 2', () => {
     const ck = join(dir, 'never.ckpt');
     const cases: [string[], RegExp][] = [
