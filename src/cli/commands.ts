@@ -138,7 +138,7 @@ const RESUME_SECTIONS: Section[] = [
   {
     title: 'Length (default: the run\'s own target; one already reached trains nothing and writes nothing)',
     opts: [
-      STEPS,
+      { ...STEPS, help: 'train until step N, a total' },
       { ...EPOCHS, help: 'train until E epochs are complete, a total: --epochs 15 on a run at epoch 10 trains epochs 11-15' },
       { flag: 'more-steps', value: 'N', help: "train N steps past the checkpoint's step (not with --steps)" },
       { flag: 'more-epochs', value: 'N', help: "train N epochs past the checkpoint's epoch (not with --epochs)" },
@@ -151,7 +151,7 @@ const RESUME_SECTIONS: Section[] = [
       { flag: 'batch-size', value: 'B', help: "a new batch size; the position in the epoch is kept in samples (default: the run's)" },
       {
         flag: 'reschedule',
-        help: "stretch a cosine schedule over the new --steps (default: the schedule keeps its length and stays at its floor past the old end)",
+        help: "stretch a cosine schedule over the new --steps or --more-steps (default: the schedule keeps its length and stays at its floor past the old end)",
       },
       {
         flag: 'force',
@@ -208,7 +208,12 @@ export function commandHelp(command: Command): string {
     lines.push('', `${sec.title}:`);
     for (const o of sec.opts) {
       if (!o.flag) lines.push(`    ${o.help}`);
-      else lines.push(`  ${`--${o.flag}${o.value ? ` ${o.value}` : ''}`.padEnd(26)} ${o.help}`);
+      else {
+        const label = `--${o.flag}${o.value ? ` ${o.value}` : ''}`;
+        // A long label (`--model mlp|cnn|...`) gets a line of its own, the text under the column.
+        if (label.length > 26) lines.push(`  ${label}`, `  ${''.padEnd(26)} ${o.help}`);
+        else lines.push(`  ${label.padEnd(26)} ${o.help}`);
+      }
     }
   }
   lines.push('', 'See docs/cli.md.');
