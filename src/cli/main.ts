@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   // The command whose help a usage error points to, once known.
   let known: Command | undefined;
   try {
-    if (!command || command === '--help' || command === '-h' || (command === 'help' && rest.length === 0)) {
+    if (!command || command === '--help' || command === '-h' || (command === 'help' && (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h'))) {
       process.stdout.write(USAGE + '\n');
       return command ? 0 : 2;
     }
