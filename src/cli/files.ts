@@ -1,6 +1,6 @@
 // File I/O for the CLI: atomic checkpoint writes and reading a dataset from a file or folder.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { DataFile } from '../engine/data/types';
 import { TabtrainError } from '../errors';
 
@@ -112,6 +112,19 @@ export function checkOut(out: string, o: { command: 'train' | 'resume' | 'fresh'
   const dir = statOrNull(folder);
   if (!dir) refuse('out_folder_missing', `the folder ${folder} does not exist`);
   if (!dir!.isDirectory()) refuse('out_folder_missing', `${folder} is not a folder`);
+  // A folder dataset is every file under it: a checkpoint written there would join the dataset
+  // (and break or change it for the next resume).
+  const data = statOrNull(o.data);
+  const realFolder = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  if (data?.isDirectory() && (realFolder(folder) + sep).startsWith(realFolder(o.data) + sep)) {
+    refuse('out_is_input', `${out} is inside the --data folder ${o.data}; write the checkpoint outside it`);
+  }
   const st = statOrNull(out);
   if (st) {
     if (st.isDirectory()) refuse('out_not_file', `${out} is a folder, not a file`);

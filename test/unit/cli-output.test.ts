@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS, tabtrain, tempDir } from '../support/cli';
+import { DATASETS, tabtrain, tempDir, writeImageFolder } from '../support/cli';
 
 const IRIS = join(DATASETS, 'iris.csv');
 const PENGUINS = join(DATASETS, 'penguins.csv');
@@ -101,6 +101,14 @@ describe('no surprise overwrites', () => {
       refusedEarly(r, /--out .*iris-copy\.csv is the --data file/);
     }
     expect(readFileSync(csv).equals(readFileSync(IRIS))).toBe(true);
+  });
+
+
+  it('never writes a checkpoint into the --data folder (it would become part of the dataset)', () => {
+    const images = writeImageFolder(join(dir, 'imgs'), 4, 8);
+    const out = join(images, 'top', 'run.ckpt');
+    refusedEarly(tabtrain(['train', '--data', images, '--steps', '1', '--image-size', '8', '--out', out]), /--out .*run\.ckpt is inside the --data folder/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
