@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../engine/config';
 import type { ResumeOverrides } from '../engine/session';
 import { LIMITS } from '../engine/defaults';
-import { formatField, parseField } from '../engine/fields';
-import { allFields, FAMILY_NAMES, familyDef } from '../engine/models';
+import { parseField } from '../engine/fields';
+import { allFields, FAMILY_NAMES } from '../engine/models';
 import type { ParseOptions } from '../engine/data/types';
 import { SCHEDULE_KINDS } from '../engine/schedule';
-import { allOptimizerFields, OPTIMIZER_KINDS, OPTIMIZERS, type OptimizerSettings } from '../engine/optim';
+import { allOptimizerFields, OPTIMIZER_KINDS, type OptimizerSettings } from '../engine/optim';
+import { GLOBAL_HELP } from './commands';
 
 import { UsageError } from '../errors'; // one kind of the error family (src/errors.ts)
 export { UsageError };
@@ -21,6 +22,9 @@ const TRAIN_OPTIONS = {
   task: { type: 'string' },
   steps: { type: 'string' },
   epochs: { type: 'string' },
+  // resume only: relative to the checkpoint's step / epoch (src/cli/targets.ts)
+  'more-steps': { type: 'string' },
+  'more-epochs': { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   optimizer: { type: 'string' },
@@ -43,6 +47,8 @@ const TRAIN_OPTIONS = {
   backend: { type: 'string' },
   reschedule: { type: 'boolean' },
   force: { type: 'boolean' },
+  // train and fresh: replace an existing --out (src/cli/files.ts checkOut)
+  overwrite: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -53,6 +59,9 @@ const MODEL_OPTIONS = Object.fromEntries(allFields().map((f) => [f.flag, { type:
 /** The optimizers' own settings (`--momentum`, `--weight-decay`, `--beta1`...), from the registry. */
 const OPTIMIZER_FIELDS = allOptimizerFields().filter((f) => f.flag !== 'lr'); // --lr is above: resume reads it too
 const OPTIONS = { ...TRAIN_OPTIONS, ...MODEL_OPTIONS, ...Object.fromEntries(OPTIMIZER_FIELDS.map((f) => [f.flag, { type: 'string' as const }])) };
+
+/** Every flag the parser knows; each must belong to some command in commands.ts (a test checks). */
+export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 
 export type Flags = Partial<Record<keyof typeof TRAIN_OPTIONS, string | string[] | boolean>> & Record<string, string | string[] | boolean | undefined>;
 type FlagName = keyof typeof TRAIN_OPTIONS | string;
@@ -66,7 +75,7 @@ export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
   }
 }
 
-function num(flags: Flags, name: FlagName, kind: 'int' | 'posint' | 'float' | 'fraction' | 'valFraction'): number | undefined {
+export function num(flags: Flags, name: FlagName, kind: 'int' | 'posint' | 'float' | 'fraction' | 'valFraction'): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
   const v = Number(raw);
@@ -179,32 +188,5 @@ export function requireString(flags: Flags, name: 'data' | 'out'): string {
   return v;
 }
 
-/** Per family: its settings as flags with their defaults (from the registry). */
-function modelHelp(): string {
-  return FAMILY_NAMES.map((name) => {
-    const d = familyDef(name);
-    const flags = d.fields.map((f) => `--${f.flag} ${formatField(d.defaults[f.key]).replace(/ /g, '')}`);
-    return `  ${name.padEnd(7)} ${d.label}: ${flags.join(' ')}`;
-  }).join('\n');
-}
-
-export const USAGE = `usage:
-  tabtrain train --data FILE [--model ${FAMILY_NAMES.join('|')}] [--label COL] [--steps N | --epochs E]
-                 [--batch-size B] [--lr X] [--optimizer ${OPTIMIZER_KINDS.join('|')}] [--seed S]
-                 [--checkpoint-every K] [--schedule ${SCHEDULE_KINDS.join('|')}] [--freeze PATTERN]...
-                 --out FILE.ckpt
-  tabtrain resume FILE.ckpt --data FILE [--steps N | --epochs E] [--lr X] [--batch-size B]
-                 [--reschedule] [--force] --out FILE.ckpt
-  tabtrain fresh FILE.ckpt --data FILE [train options] --out FILE.ckpt
-  tabtrain inspect FILE.ckpt [--json]
-
---steps/--epochs on resume are totals to reach (--epochs 15 on a run at epoch 10 trains 11-15).
-Models and their settings (defaults shown):
-${modelHelp()}
-More options: --task, --val-fraction, --clip-norm, --warmup-steps,
---schedule-steps, --dropout, --log-every, --eval-every, --image-size, --channels. See docs/cli.md.
-Early stopping (off by default; kept in the run, so a resume applies it again):
-  --patience N                      stop after N evaluations without a new best validation loss
-  --stop-if-loss-above X --by-step N   stop at step N if the training loss EMA is still above X
-Optimizer settings (each only with the optimizers named):
-${OPTIMIZER_FIELDS.map((f) => `  --${f.flag.padEnd(13)} ${f.help ?? f.label} (${OPTIMIZER_KINDS.filter((k) => OPTIMIZERS[k].fields.some((x) => x.key === f.key)).join(', ')})`).join('\n')}`;
+/** `tabtrain --help`: the commands; each command's options are in `tabtrain help COMMAND` (commands.ts). */
+export const USAGE = GLOBAL_HELP;

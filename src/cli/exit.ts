@@ -19,9 +19,12 @@ export function exitStatus(e: unknown): number {
   return e instanceof TabtrainError && e.code in BY_CODE ? BY_CODE[e.code]! : EXIT.failed;
 }
 
-/** What stderr shows for `e`: its first line (no stack trace), and for usage errors a pointer to --help. */
-export function errorLines(e: unknown): string[] {
+/**
+ * What stderr shows for `e`: its first line (no stack trace), and for usage errors a pointer to
+ * help: the command's own when the command is known (`tabtrain help train`), else the global one.
+ */
+export function errorLines(e: unknown, command?: string): string[] {
   const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof UsageError) return [`tabtrain: ${message.split('\n')[0]}`, `run 'tabtrain --help' for usage`];
+  if (e instanceof UsageError) return [`tabtrain: ${message.split('\n')[0]}`, `run 'tabtrain ${command ? `help ${command}` : '--help'}' for usage`];
   return [`tabtrain: error: ${message.split('\n')[0]}`];
 }

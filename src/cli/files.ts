@@ -1,6 +1,6 @@
 // File I/O for the CLI: atomic checkpoint writes and reading a dataset from a file or folder.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { DataFile } from '../engine/data/types';
 import { TabtrainError } from '../errors';
 
@@ -14,7 +14,8 @@ const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
  * complete content or the new one: write a temporary file beside it, fsync, rename over.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  removeStaleTemps(path);
+  const tmp = tempPath(path, process.pid);
   let fd = -1;
   try {
     fd = openSync(tmp, 'w', 0o644);
@@ -46,6 +47,103 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   }
 }
 
+/** The temporary file a writer with this pid uses for `path`. */
+const tempPath = (path: string, pid: number) => join(dirname(path), `.${basename(path)}.tmp-${pid}`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, but another user's
+  }
+}
+
+const swept = new Set<string>();
+/**
+ * A writer killed mid-write leaves `.NAME.tmp-PID` beside `path`, forever: on this process's first
+ * write to `path`, remove those whose writer is gone. A live writer's (another run writing the same
+ * path right now) is left alone; a reused pid only means one is left for a later sweep.
+ */
+function removeStaleTemps(path: string): void {
+  if (swept.has(path)) return;
+  swept.add(path);
+  const prefix = `.${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // the write itself will report the folder
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = name.slice(prefix.length);
+    if (!/^[1-9][0-9]*$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+    } catch {
+      /* gone already, or not ours to remove: harmless */
+    }
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+const sameFile = (a: Stats | null, b: Stats | null) => a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
+
+/**
+ * Checks that --out can be written, before any data is read or any step trained: a missing
+ * folder used to fail only at the first write, after all the training. Also refuses the
+ * surprises: replacing an existing file without `overwrite` (train, fresh), the --data file
+ * (ever), and for fresh its parent checkpoint (ever). `resume X --out X` is allowed: it continues
+ * the run in place, the documented use. Throws a one-line TabtrainError (exit 1).
+ */
+export function checkOut(out: string, o: { command: 'train' | 'resume' | 'fresh'; data: string; parent?: string; overwrite: boolean }): void {
+  const refuse = (code: string, why: string) => {
+    throw new TabtrainError(code, `--out ${out}: ${why}`, { path: out });
+  };
+  const folder = dirname(out);
+  const dir = statOrNull(folder);
+  if (!dir) refuse('out_folder_missing', `the folder ${folder} does not exist`);
+  if (!dir!.isDirectory()) refuse('out_folder_missing', `${folder} is not a folder`);
+  // A folder dataset is every file under it: a checkpoint written there would join the dataset
+  // (and break or change it for the next resume).
+  const data = statOrNull(o.data);
+  const realFolder = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  if (data?.isDirectory() && (realFolder(folder) + sep).startsWith(realFolder(o.data) + sep)) {
+    refuse('out_is_input', `${out} is inside the --data folder ${o.data}; write the checkpoint outside it`);
+  }
+  const st = statOrNull(out);
+  if (st) {
+    if (st.isDirectory()) refuse('out_not_file', `${out} is a folder, not a file`);
+    if (!st.isFile()) refuse('out_not_file', `${out} is not a regular file (a device, a pipe or a socket)`);
+    if (sameFile(st, statOrNull(o.data))) refuse('out_is_input', `${out} is the --data file; write the checkpoint to another file`);
+    const isParent = o.parent !== undefined && sameFile(st, statOrNull(o.parent));
+    if (isParent && o.command === 'fresh') refuse('out_is_input', `${out} is the checkpoint fresh starts from; write the new run to another file`);
+    if (!isParent && o.command !== 'resume' && !o.overwrite) refuse('out_exists', `${out} already exists; pass --overwrite to replace it`);
+  }
+  // Writable: create and remove the very temporary file the write will use.
+  const tmp = tempPath(out, process.pid);
+  try {
+    closeSync(openSync(tmp, 'w', 0o644));
+    unlinkSync(tmp);
+  } catch (e) {
+    refuse('out_unwritable', `cannot create a file in ${folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** A file, or a folder of images (paths relative to the folder's parent, so class folders stay). */
 export function readDataFiles(path: string): DataFile[] {
   let st;
@@ -68,10 +166,24 @@ export function readDataFiles(path: string): DataFile[] {
   return out;
 }
 
+/** The bytes of a checkpoint file; the message names the file once (callers do not prefix it). */
 export function readCkptFile(path: string): Uint8Array {
+  const st = statOrNull(path);
+  if (!st) throw new TabtrainError('file_not_found', `cannot read checkpoint ${path}: no such file`, { path });
+  if (st.isDirectory()) throw new TabtrainError('not_a_checkpoint', `${path} is a folder, not a tabtrain checkpoint (.ckpt)`, { path });
   try {
     return new Uint8Array(readFileSync(path));
-  } catch {
-    throw new TabtrainError('file_not_found', `cannot read checkpoint ${path}: no such file`, { path });
+  } catch (e) {
+    throw new TabtrainError('file_unreadable', `cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path });
   }
+}
+
+/**
+ * Whether `bytes` can be a .ckpt at all: a safetensors file is an 8-byte header length and a
+ * JSON header starting with '{'. A CSV, a text or an image fails this, and is then named as "not a
+ * checkpoint" rather than by a decoder detail ("header length ... exceeds file size"); a damaged
+ * checkpoint passes and gets the decoder's precise message.
+ */
+export function looksLikeCkpt(bytes: Uint8Array): boolean {
+  return bytes.length > 8 && bytes[8] === 0x7b;
 }

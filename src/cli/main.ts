@@ -1,10 +1,12 @@
 // `tabtrain train | resume | fresh | inspect`: the engine in a terminal, on the tfjs CPU backend.
 // Progress goes to stderr; on bad input one line and a non-zero exit, never a stack trace.
 import { parse, parseOptions, requireString, resumeOverrides, trainOverrides, UsageError, USAGE, type Flags } from './args';
-import { readCkptFile, readDataFiles, writeFileAtomic } from './files';
+import { checkCommandOptions, commandHelp, isCommand, type Command } from './commands';
+import { checkOut, looksLikeCkpt, readCkptFile, readDataFiles, writeFileAtomic } from './files';
+import { moreAsTotals, parseMore, reachedMessage } from './targets';
 import { describeCheckpoint } from './inspect';
 import { errorLines, exitStatus } from './exit';
-import { ResumeRefused, withPrefix } from '../errors';
+import { CkptError, ResumeRefused, withPrefix } from '../errors';
 
 type Engine = typeof import('./engine-bundle');
 
@@ -22,16 +24,26 @@ const err = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The command whose help a usage error points to, once known.
+  let known: Command | undefined;
   try {
-    if (!command || command === '--help' || command === '-h' || command === 'help') {
+    if (!command || command === '--help' || command === '-h' || (command === 'help' && (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h'))) {
       process.stdout.write(USAGE + '\n');
       return command ? 0 : 2;
     }
-    const { positionals, flags } = parse(rest);
-    if (flags.help) {
-      process.stdout.write(USAGE + '\n');
+    if (command === 'help') {
+      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh or inspect)`);
+      process.stdout.write(commandHelp(rest[0]) + '\n');
       return 0;
     }
+    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh or inspect)`);
+    known = command;
+    const { positionals, flags } = parse(rest);
+    if (flags.help) {
+      process.stdout.write(commandHelp(command) + '\n');
+      return 0;
+    }
+    checkCommandOptions(command, flags);
     if (flags.backend !== undefined && flags.backend !== 'cpu') {
       throw new UsageError(`--backend: only 'cpu' runs in Node here (got '${String(flags.backend)}'); WebGPU runs in the browser app`);
     }
@@ -42,11 +54,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'resume':
       case 'fresh':
         return await train(command, positionals, flags);
-      default:
-        throw new UsageError(`unknown command '${command}' (expected train, resume, fresh or inspect)`);
     }
   } catch (e) {
-    for (const line of errorLines(e)) err(line);
+    for (const line of errorLines(e, known)) err(line);
     if (process.env.TABTRAIN_DEBUG && e instanceof Error) err(e.stack ?? '');
     return exitStatus(e);
   }
@@ -61,8 +71,10 @@ function onePositional(positionals: string[], what: string): string {
 async function loadCkpt(path: string) {
   const { decodeCkpt } = await import('../ckpt/format');
   const { validateState } = await import('../engine/state');
+  const bytes = readCkptFile(path); // its errors name the file already
+  if (!looksLikeCkpt(bytes)) throw new CkptError('wrong_format', `${path} is not a tabtrain checkpoint (.ckpt)`);
   try {
-    const contents = await decodeCkpt(readCkptFile(path));
+    const contents = await decodeCkpt(bytes);
     return { contents, state: validateState(contents.state) };
   } catch (e) {
     throw withPrefix(e, `${path}: `); // same kind and code, the file named
@@ -90,9 +102,17 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   // Check every option before the (possibly slow) dataset parse.
   const overrides = command === 'resume' ? null : trainOverrides(flags);
   const resumeOpts = command === 'resume' ? resumeOverrides(flags) : null;
-  const engine = await loadEngine();
+  const more = command === 'resume' ? parseMore(flags) : {};
   if (command === 'train' && positionals.length) throw new UsageError(`train takes no positional argument (got '${positionals[0]}'); did you mean resume?`);
-  const parent = command === 'train' ? null : (await loadCkpt(onePositional(positionals, 'checkpoint file'))).contents;
+  const parentPath = command === 'train' ? undefined : onePositional(positionals, 'checkpoint file');
+  // --out before anything is read or trained: a bad --out used to fail after all the training.
+  checkOut(out, { command, data: dataPath, parent: parentPath, overwrite: flags.overwrite === true });
+  const engine = await loadEngine();
+  const parent = parentPath === undefined ? null : (await loadCkpt(parentPath)).contents;
+  if (resumeOpts) {
+    const s = engine.validateState(parent!.state);
+    Object.assign(resumeOpts, moreAsTotals(more, { step: s.step, epoch: s.cursor.epoch }));
+  }
 
   // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
   const parseOpts = command === 'resume' ? engine.validateState(parent!.state).config.data : parseOptions(flags);
@@ -115,6 +135,12 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
     } catch (e) {
       if (!(e instanceof ResumeRefused) || e.code !== 'dataset_changed') throw e;
       throw new ResumeRefused(`${e.message} Use: tabtrain fresh ${positionals[0]} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);
+    }
+    if (trainer.isDone()) {
+      // Nothing to train: say so and leave --out as it is (exit 0: not an error).
+      err(reachedMessage({ step: trainer.step, epoch: trainer.epoch }, trainer.config.target, { steps: resumeOpts!.steps as number | undefined, epochs: resumeOpts!.epochs as number | undefined }));
+      trainer.dispose();
+      return 0;
     }
     if (!quiet) err(`resuming at step ${trainer.step}, epoch ${trainer.epoch}, sample ${trainer.indexInEpoch} of the epoch`);
   } else {
