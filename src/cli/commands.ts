@@ -149,7 +149,7 @@ function newRunSections(command: 'train' | 'fresh'): Section[] {
       title: 'Progress',
       opts: [
         { flag: 'log-every', value: 'N', help: `read the training loss every N steps (default ${RUN_DEFAULTS.logEvery})` },
-        { flag: 'eval-every', value: 'N', help: `evaluate on the validation split every N steps (default: ${RUN_DEFAULTS.evalEvery}, or about a tenth of a shorter run); a run also ends with an evaluation` },
+        { flag: 'eval-every', value: 'N', help: `evaluate on the validation split every N steps (default ${RUN_DEFAULTS.evalEvery}, or about a tenth of a shorter run); a run also ends with an evaluation` },
         QUIET,
         BACKEND,
       ],
