@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../engine/config';
 import type { ResumeOverrides } from '../engine/session';
-import { LIMITS } from '../engine/defaults';
+import { CHECKPOINT_DEFAULTS, LIMITS } from '../engine/defaults';
 import { parseField } from '../engine/fields';
 import { allFields, FAMILY_NAMES } from '../engine/models';
 import type { ParseOptions } from '../engine/data/types';
@@ -30,6 +30,10 @@ const TRAIN_OPTIONS = {
   optimizer: { type: 'string' },
   seed: { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  // train, resume, fresh: the app's checkpoint kinds as files in a folder (src/cli/savedir.ts)
+  'save-dir': { type: 'string' },
+  'periodic-every': { type: 'string' },
+  keep: { type: 'string' },
   schedule: { type: 'string' },
   'warmup-steps': { type: 'string' },
   'schedule-steps': { type: 'string' },
@@ -180,6 +184,26 @@ export function parseOptions(flags: Flags): Pick<ParseOptions, 'label' | 'task' 
   if (size) out.imageSize = { height: size, width: size };
   if (channels) out.channels = channels as 1 | 3;
   return out;
+}
+
+/** Where a run writes: --out FILE, --save-dir DIR, or both (at least one); --periodic-every and --keep need --save-dir. */
+export function outputs(flags: Flags, defaultSaveDir?: string): { out?: string; saveDir?: string; periodicEvery: number; keep: number } {
+  const str = (name: 'out' | 'save-dir') => {
+    const v = flags[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !v) throw new UsageError(`--${name}: expected a ${name === 'out' ? 'file' : 'folder'}`);
+    return v;
+  };
+  const out = str('out');
+  let saveDir = str('save-dir');
+  if (out === undefined && saveDir === undefined) saveDir = defaultSaveDir;
+  if (out === undefined && saveDir === undefined) throw new UsageError('missing --out FILE.ckpt or --save-dir DIR (either, or both)');
+  const periodicEvery = num(flags, 'periodic-every', 'int') ?? 0;
+  const keep = num(flags, 'keep', 'posint') ?? CHECKPOINT_DEFAULTS.keepPeriodic;
+  if (saveDir === undefined) {
+    for (const f of ['periodic-every', 'keep'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} writes step-N.ckpt files into --save-dir DIR; give --save-dir too`);
+  }
+  return { out, saveDir, periodicEvery, keep };
 }
 
 export function requireString(flags: Flags, name: 'data' | 'out'): string {

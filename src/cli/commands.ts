@@ -4,7 +4,7 @@
 // optimizers) and engine/defaults.ts, never copied here, so help cannot drift from behaviour.
 // A new option must be listed under every command that uses it: test/unit/cli-help.test.ts
 // fails for a flag the parser knows but no command lists.
-import { RUN_DEFAULTS, LIMITS } from '../engine/defaults';
+import { CHECKPOINT_DEFAULTS, RUN_DEFAULTS, LIMITS } from '../engine/defaults';
 import { formatField } from '../engine/fields';
 import { familiesFor, FAMILY_NAMES, familyDef } from '../engine/models';
 import { allOptimizerFields, makeOptimizerConfig, OPTIMIZER_KINDS, OPTIMIZERS } from '../engine/optim';
@@ -13,7 +13,7 @@ import { RESUME_RULES } from '../engine/resume-rules';
 import { SCHEDULE_KINDS } from '../engine/schedule';
 import { UsageError } from '../errors';
 
-export const COMMANDS = ['train', 'resume', 'fresh', 'inspect'] as const;
+export const COMMANDS = ['train', 'resume', 'fresh', 'inspect', 'list'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export function isCommand(c: unknown): c is Command {
@@ -51,7 +51,17 @@ const DEFAULT_OPTIMIZER = makeOptimizerConfig(undefined, {}, { dataset: 'tabular
 const DATA: Opt = { flag: 'data', value: 'FILE', help: 'a .csv, a .txt, a .zip of images, or a folder with one sub-folder per class (required)' };
 const QUIET: Opt = { flag: 'quiet', help: 'no progress lines on stderr' };
 const BACKEND: Opt = { flag: 'backend', value: 'cpu', help: "the tfjs backend; only 'cpu' runs in Node (WebGPU runs in the browser app)" };
-const EVERY: Opt = { flag: 'checkpoint-every', value: 'K', help: 'also write --out every K steps (default 0: only at the end; Ctrl-C saves too)' };
+const EVERY: Opt = { flag: 'checkpoint-every', value: 'K', help: 'also write --out and DIR/latest.ckpt every K steps (default 0: only at the end; Ctrl-C saves too)' };
+/** The app's checkpoint kinds as files in a folder (savedir.ts). */
+const SAVE_DIR: Opt[] = [
+  {
+    flag: 'save-dir',
+    value: 'DIR',
+    help: 'write latest.ckpt (--checkpoint-every, Ctrl-C), best.ckpt (a new best validation loss), step-N.ckpt (--periodic-every) and final.ckpt into DIR, atomically; created if missing (its parent must exist); with or instead of --out',
+  },
+  { flag: 'periodic-every', value: 'N', help: 'with --save-dir: also write DIR/step-N.ckpt every N steps (default 0: none)' },
+  { flag: 'keep', value: 'K', help: `with --save-dir: keep the last K step-N.ckpt files, deleting older ones after each new one (default ${CHECKPOINT_DEFAULTS.keepPeriodic})` },
+];
 const STEPS: Opt = { flag: 'steps', value: 'N', help: 'train until step N, a total (default: none)' };
 const EPOCHS: Opt = { flag: 'epochs', value: 'E', help: `train until E epochs are complete, a total (default ${RUN_DEFAULTS.epochs} when neither --steps nor --epochs is given); with both, whichever comes first` };
 
@@ -102,12 +112,13 @@ function newRunSections(command: 'train' | 'fresh'): Section[] {
     {
       title: 'Output',
       opts: [
-        { flag: 'out', value: 'FILE.ckpt', help: 'the checkpoint to write, atomically (required); checked before anything is read or trained' },
+        { flag: 'out', value: 'FILE.ckpt', help: 'the checkpoint to write, atomically (this or --save-dir is required); checked before anything is read or trained' },
         {
           flag: 'overwrite',
-          help: `replace an existing --out file (default: refuse); never the --data file${command === 'fresh' ? ', nor the parent checkpoint' : ''}`,
+          help: `replace an existing --out file, or the checkpoints in a --save-dir (default: refuse); never the --data file${command === 'fresh' ? ', nor the parent checkpoint' : ''}`,
         },
         EVERY,
+        ...SAVE_DIR,
       ],
     },
     { title: 'Length', opts: [STEPS, EPOCHS] },
@@ -162,7 +173,16 @@ const RESUME_SECTIONS: Section[] = [
   { title: 'Data', opts: [{ ...DATA, help: `${DATA.help}; read the way the run first read it (label, image size)` }] },
   {
     title: 'Output',
-    opts: [{ flag: 'out', value: 'FILE.ckpt', help: 'the checkpoint to write, atomically (required); FILE.ckpt itself continues the run in place; never the --data file' }, EVERY],
+    opts: [
+      {
+        flag: 'out',
+        value: 'FILE.ckpt',
+        help: 'the checkpoint to write, atomically (this or --save-dir is required, except after DIR); FILE.ckpt itself continues the run in place; never the --data file',
+      },
+      EVERY,
+      ...SAVE_DIR,
+      { flag: '', help: "resume DIR: continues from DIR's newest checkpoint (highest createdAt, then step) and keeps writing into DIR unless --out or --save-dir is given" },
+    ],
   },
   {
     title: 'Length (default: the run\'s own target; one already reached trains nothing and writes nothing)',
@@ -191,6 +211,7 @@ const RESUME_SECTIONS: Section[] = [
 ];
 
 const INSPECT_SECTIONS: Section[] = [{ title: 'Output', opts: [{ flag: 'json', help: 'machine-readable: the state and the tensor list as JSON on stdout' }] }];
+const LIST_SECTIONS: Section[] = [{ title: 'Output', opts: [{ flag: 'json', help: 'machine-readable: {"folder", "checkpoints": [{file, kind, step, epoch, valLoss, createdAt, newest}]} on stdout' }] }];
 
 interface CommandSpec {
   synopsis: string;
@@ -199,18 +220,23 @@ interface CommandSpec {
 }
 
 export const SPECS: Record<Command, CommandSpec> = {
-  train: { synopsis: 'tabtrain train --data FILE --out FILE.ckpt [options]', what: 'Trains a new model from scratch.', sections: newRunSections('train') },
+  train: { synopsis: 'tabtrain train --data FILE (--out FILE.ckpt | --save-dir DIR) [options]', what: 'Trains a new model from scratch.', sections: newRunSections('train') },
   resume: {
-    synopsis: 'tabtrain resume FILE.ckpt --data FILE --out FILE.ckpt [options]',
+    synopsis: 'tabtrain resume FILE.ckpt|DIR --data FILE [--out FILE.ckpt] [--save-dir DIR] [options]',
     what: 'Continues a run exactly where the checkpoint left it (weights, optimizer state, schedule, data order).',
     sections: RESUME_SECTIONS,
   },
   fresh: {
-    synopsis: 'tabtrain fresh FILE.ckpt --data FILE --out NEW.ckpt [options]',
+    synopsis: 'tabtrain fresh FILE.ckpt --data FILE (--out NEW.ckpt | --save-dir DIR) [options]',
     what: "A new run that starts from the checkpoint's weights (matching tensors loaded, the rest re-initialised) and records the parent.",
     sections: newRunSections('fresh'),
   },
   inspect: { synopsis: 'tabtrain inspect FILE.ckpt [--json]', what: 'Prints what a checkpoint holds, without training.', sections: INSPECT_SECTIONS },
+  list: {
+    synopsis: 'tabtrain list DIR [--json]',
+    what: "Lists the checkpoints in a folder (a --save-dir): file, kind, step, epoch, validation loss and created time, the newest (the one 'resume DIR' continues from) marked.",
+    sections: LIST_SECTIONS,
+  },
 };
 
 /** The flags a command takes (`help` is every command's). */
@@ -256,6 +282,9 @@ export const GLOBAL_HELP = `usage:
   tabtrain resume FILE.ckpt --data FILE --out FILE.ckpt [options] continue a run (FILE.ckpt in place is fine)
   tabtrain fresh FILE.ckpt --data FILE --out NEW.ckpt [options]   a new run from a checkpoint's weights
   tabtrain inspect FILE.ckpt [--json]                             what a checkpoint holds
+  tabtrain list DIR [--json]                                      the checkpoints in a --save-dir folder
+
+  --save-dir DIR (train, resume, fresh) writes latest/best/step-N/final.ckpt; 'tabtrain resume DIR' continues from the newest.
 
 Run 'tabtrain help COMMAND' (or 'tabtrain COMMAND --help') for a command's options and their defaults.
 Exit status: 0 done (or nothing to do), 1 refused input, 2 usage error, 130 interrupted after saving.

@@ -1,12 +1,14 @@
-// `tabtrain train | resume | fresh | inspect`: the engine in a terminal, on the tfjs CPU backend.
+// `tabtrain train | resume | fresh | inspect | list`: the engine in a terminal, on the tfjs CPU backend.
 // Progress goes to stderr; on bad input one line and a non-zero exit, never a stack trace.
-import { parse, parseOptions, requireString, resumeOverrides, trainOverrides, UsageError, USAGE, type Flags } from './args';
+import { outputs, parse, parseOptions, requireString, resumeOverrides, trainOverrides, UsageError, USAGE, type Flags } from './args';
 import { checkCommandOptions, commandHelp, isCommand, type Command } from './commands';
 import { checkOut, looksLikeCkpt, readCkptFile, readDataFiles, writeFileAtomic } from './files';
 import { moreAsTotals, parseMore, reachedMessage } from './targets';
 import { describeCheckpoint } from './inspect';
+import { checkSaveDir, lastValLoss, newest, SaveDir, scanDir } from './savedir';
+import { statSync } from 'node:fs';
 import { errorLines, exitStatus } from './exit';
-import { CkptError, ResumeRefused, withPrefix } from '../errors';
+import { CkptError, ResumeRefused, TabtrainError, withPrefix } from '../errors';
 
 type Engine = typeof import('./engine-bundle');
 
@@ -32,11 +34,11 @@ export async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     if (command === 'help') {
-      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh or inspect)`);
+      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh, inspect or list)`);
       process.stdout.write(commandHelp(rest[0]) + '\n');
       return 0;
     }
-    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh or inspect)`);
+    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh, inspect or list)`);
     known = command;
     const { positionals, flags } = parse(rest);
     if (flags.help) {
@@ -50,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'inspect':
         return await inspect(positionals, flags);
+      case 'list':
+        return await list(positionals, flags);
       case 'train':
       case 'resume':
       case 'fresh':
@@ -81,6 +85,52 @@ async function loadCkpt(path: string) {
   }
 }
 
+/** `tabtrain list DIR`: each checkpoint in the folder, the newest (what `resume DIR` takes) marked. */
+async function list(positionals: string[], flags: Flags): Promise<number> {
+  const dir = onePositional(positionals, 'folder');
+  const found = await scanDir(dir, async (p) => (await loadCkpt(p)).state);
+  const top = newest(found);
+  const rows = found.map((f) =>
+    'state' in f
+      ? { file: f.file, kind: f.state.kind, step: f.state.step, epoch: f.state.cursor.epoch, valLoss: lastValLoss(f.state), createdAt: f.state.createdAt, newest: f === top }
+      : { file: f.file, error: f.error },
+  );
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ folder: dir, checkpoints: rows }, null, 2) + '\n');
+    return 0;
+  }
+  if (!rows.length) {
+    process.stdout.write(`${dir}: no checkpoints (.ckpt files)\n`);
+    return 0;
+  }
+  const w = Math.max(4, ...rows.map((r) => r.file.length));
+  const lines = [`${'file'.padEnd(w)}  ${'kind'.padEnd(8)} ${'step'.padStart(8)} ${'epoch'.padStart(6)} ${'val_loss'.padStart(9)}  created`];
+  for (const r of rows) {
+    if ('error' in r) lines.push(`${r.file.padEnd(w)}  unreadable: ${r.error}`);
+    else lines.push(`${r.file.padEnd(w)}  ${r.kind.padEnd(8)} ${String(r.step).padStart(8)} ${String(r.epoch).padStart(6)} ${(r.valLoss === null ? '-' : r.valLoss.toFixed(4)).padStart(9)}  ${r.createdAt}${r.newest ? '  <- newest' : ''}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** `resume DIR`: the newest readable checkpoint in the folder, said in one line. */
+async function newestIn(dir: string): Promise<string> {
+  const found = await scanDir(dir, async (p) => (await loadCkpt(p)).state);
+  const top = newest(found);
+  const bad = found.filter((f) => 'error' in f).map((f) => f.file);
+  if (!top) throw new TabtrainError('file_not_found', `no checkpoint to resume in ${dir}${bad.length ? ` (unreadable: ${bad.join(', ')})` : ' (no .ckpt files)'}`, { path: dir });
+  err(`resuming from ${top.path}: the newest checkpoint in ${dir} (${top.state.kind}, step ${top.state.step}, ${top.state.createdAt})${bad.length ? `; skipped unreadable ${bad.join(', ')}` : ''}`);
+  return top.path;
+}
+
+const isFolder = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 async function inspect(positionals: string[], flags: Flags): Promise<number> {
   const path = onePositional(positionals, 'checkpoint file');
   const { contents, state } = await loadCkpt(path);
@@ -95,7 +145,9 @@ async function inspect(positionals: string[], flags: Flags): Promise<number> {
 
 async function train(command: 'train' | 'resume' | 'fresh', positionals: string[], flags: Flags): Promise<number> {
   const dataPath = requireString(flags, 'data');
-  const out = requireString(flags, 'out');
+  // `resume DIR` keeps writing into DIR unless --out or --save-dir says otherwise.
+  const resumeDir = command === 'resume' && positionals.length === 1 && isFolder(positionals[0]) ? positionals[0] : undefined;
+  const { out, saveDir, periodicEvery, keep } = outputs(flags, resumeDir);
   const every = flags['checkpoint-every'] === undefined ? 0 : Number(flags['checkpoint-every']);
   if (!Number.isInteger(every) || every < 0) throw new UsageError(`--checkpoint-every: expected a non-negative integer, got '${String(flags['checkpoint-every'])}'`);
   const quiet = flags.quiet === true;
@@ -104,9 +156,13 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   const resumeOpts = command === 'resume' ? resumeOverrides(flags) : null;
   const more = command === 'resume' ? parseMore(flags) : {};
   if (command === 'train' && positionals.length) throw new UsageError(`train takes no positional argument (got '${positionals[0]}'); did you mean resume?`);
-  const parentPath = command === 'train' ? undefined : onePositional(positionals, 'checkpoint file');
-  // --out before anything is read or trained: a bad --out used to fail after all the training.
-  checkOut(out, { command, data: dataPath, parent: parentPath, overwrite: flags.overwrite === true });
+  if (command !== 'train') onePositional(positionals, resumeDir ? 'checkpoint file or folder' : 'checkpoint file');
+  const parentPath = command === 'train' ? undefined : resumeDir ? await newestIn(resumeDir) : positionals[0];
+  // --out and --save-dir before anything is read or trained: a bad --out used to fail after all the training.
+  const checks = { command, data: dataPath, parent: parentPath, overwrite: flags.overwrite === true };
+  if (out !== undefined) checkOut(out, checks);
+  if (saveDir !== undefined) checkSaveDir(saveDir, checks);
+  const wrote = [out, saveDir === undefined ? undefined : `${saveDir}/`].filter((x) => x !== undefined).join(' and ');
   const engine = await loadEngine();
   const parent = parentPath === undefined ? null : (await loadCkpt(parentPath)).contents;
   if (resumeOpts) {
@@ -134,7 +190,7 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
       trainer = engine.resumeSession(parent!, dataset, { ...resumeOpts, force: flags.force === true, device: 'node-cpu' });
     } catch (e) {
       if (!(e instanceof ResumeRefused) || e.code !== 'dataset_changed') throw e;
-      throw new ResumeRefused(`${e.message} Use: tabtrain fresh ${positionals[0]} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);
+      throw new ResumeRefused(`${e.message} Use: tabtrain fresh ${parentPath} --data ${dataPath} --out NEW.ckpt (or resume --force to resume anyway).`);
     }
     if (trainer.isDone()) {
       // Nothing to train: say so and leave --out as it is (exit 0: not an error).
@@ -163,10 +219,16 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   const t0 = Date.now();
   const startStep = trainer.step;
   const total = trainer.totalSteps();
-  const save = async (contents: import('../ckpt/types').CkptContents) => writeFileAtomic(out, await engine.encodeCkpt(contents));
+  const dirWriter = saveDir === undefined ? null : new SaveDir(saveDir, keep);
+  // --out gets what it always got (latest and final); the folder gets every kind in its own file.
+  const save = async (contents: import('../ckpt/types').CkptContents, kind: import('../engine/state').CheckpointKind) => {
+    const bytes = await engine.encodeCkpt(contents);
+    if (out !== undefined && (kind === 'latest' || kind === 'final')) writeFileAtomic(out, bytes);
+    dirWriter?.write(kind, (contents.state as { step: number }).step, bytes);
+  };
   try {
     const result = await engine.runSession(trainer, {
-      policy: { everySteps: every, everySeconds: 0, best: false },
+      policy: { everySteps: every, everySeconds: 0, best: dirWriter !== null, periodicEvery: dirWriter ? periodicEvery : 0 },
       save,
       shouldStop: () => stop,
       onProgress: (p) => {
@@ -179,13 +241,14 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
       },
     });
     if (result === 'stopped') {
-      await save(await trainer.snapshot('latest'));
-      err(`saved step ${trainer.step} to ${out}; continue with: tabtrain resume ${out} --data ${dataPath} --out ${out}`);
+      await save(await trainer.snapshot('latest'), 'latest');
+      const cont = saveDir !== undefined ? `tabtrain resume ${saveDir} --data ${dataPath}` : `tabtrain resume ${out} --data ${dataPath} --out ${out}`;
+      err(`saved step ${trainer.step} to ${saveDir !== undefined ? [out, `${saveDir}/latest.ckpt`].filter(Boolean).join(' and ') : out}; continue with: ${cont}`);
       return 130;
     }
     // early stopping is the engine's decision; the CLI only says why (always, even with --quiet)
-    if (trainer.stopReason) err(`stopped early at step ${trainer.step}: ${trainer.stopReason.message}; wrote ${out}`);
-    else if (!quiet) err(`done: step ${trainer.step}, epoch ${trainer.epoch}; wrote ${out}`);
+    if (trainer.stopReason) err(`stopped early at step ${trainer.step}: ${trainer.stopReason.message}; wrote ${wrote}`);
+    else if (!quiet) err(`done: step ${trainer.step}, epoch ${trainer.epoch}; wrote ${wrote}`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
