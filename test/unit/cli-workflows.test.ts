@@ -9,7 +9,9 @@ import { BIN, tempDir } from '../support/cli';
 
 function workflowCommands(): { line: string; args: string[]; exit: number }[] {
   const md = readFileSync('docs/cli.md', 'utf8');
-  const section = md.slice(md.indexOf('\n## Workflows'));
+  const start = md.indexOf('\n## Workflows');
+  const next = md.indexOf('\n## ', start + 1);
+  const section = md.slice(start, next === -1 ? undefined : next);
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
   const out: { line: string; args: string[]; exit: number }[] = [];
   for (const line of blocks.flatMap((b) => b.split('\n'))) {
