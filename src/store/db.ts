@@ -29,9 +29,25 @@ export interface RunRecord {
   best: MetricPoint | null;
   lastError?: string;
   parent?: { runId: string; checkpointId: string };
+  /**
+   * Set when the run was resumed from a checkpoint older than its newest save ("Resume from this
+   * checkpoint"): the branch being trained. Its newest save is what Resume continues from
+   * (latestCheckpoint), not the highest step. Absent: the run never branched (older records too).
+   */
+  branch?: RunBranch;
   config: RunConfig;
   /** the checkpoint settings the run was started with (the worker's CheckpointSettings). */
   checkpoints?: { everySteps: number; everySeconds: number; keepPeriodic: number; periodicEvery: number };
+}
+
+/** Where a run's current branch starts (docs/storage.md, "Branches"). */
+export interface RunBranch {
+  /** the checkpoint it was resumed from, its step and kind (the checkpoint itself may be gone later). */
+  checkpointId: string;
+  step: number;
+  kind: CheckpointKind;
+  /** the store's save counter when the branch started: the run's saves with a higher seq are on the branch. */
+  seq: number;
 }
 
 export interface CheckpointMeta {

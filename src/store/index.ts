@@ -6,8 +6,8 @@
 // handle last; without it, the default database 'tabtrain' is used.
 
 import { get } from 'idb-keyval';
-import { all, desc, invalid, isId, isNat, KINDS, key, publicMeta, storable, use, type CheckpointMeta, type SaveResult, type Store, type StoredMeta } from './db';
-import { keepPeriodicOf, planRetention, type Retention } from './retention';
+import { all, desc, invalid, isId, isNat, KINDS, key, publicMeta, storable, use, type CheckpointMeta, type RunBranch, type RunRecord, type SaveResult, type Store, type StoredMeta } from './db';
+import { bySaveOrder, keepPeriodicOf, planRetention, type Retention } from './retention';
 import { readTx, StoreError, writeTx, type Tx } from './tx';
 import { bodyToFile, integrityOf, makeBody, readBody } from '../ckpt/body';
 import { CkptError } from '../ckpt/errors';
@@ -15,7 +15,7 @@ import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
 import { checksumOf } from './xxh32';
 
-export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunRecord, type RunStatus, type SaveResult, type Store } from './db';
+export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunBranch, type RunRecord, type RunStatus, type SaveResult, type Store } from './db';
 export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './records';
 export { StoreError, StoreFullError, storageEstimate, type Estimate, type StoreErrorCode } from './tx';
 export { DEFAULT_KEEP_PERIODIC, type Retention } from './retention';
@@ -93,10 +93,13 @@ function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, 
       t.put(key.seq, stored.seq);
       t.put(key.meta(meta.id), stored);
     });
+    let run: RunRecord | undefined;
+    t.get<RunRecord>(key.run(meta.runId), (v) => (run = v));
     withRunCheckpoints(t, meta.runId, (metas, complete) => {
       try {
+        const protect = branchStart(run?.branch, metas.filter((m) => m.id !== meta.id), complete);
         complete.add(meta.id);
-        deleted = planRetention([...metas.filter((m) => m.id !== meta.id), stored!], complete, keep);
+        deleted = planRetention([...metas.filter((m) => m.id !== meta.id), stored!], complete, keep, protect);
       } catch (e) {
         retentionError = e instanceof Error ? e.message : String(e);
       }
@@ -140,9 +143,71 @@ export async function listCheckpoints(runId: string, store?: Store): Promise<Che
   return metas.map(publicMeta);
 }
 
-/** The newest checkpoint of any kind (by step, then time), or undefined if the run has none. */
+/**
+ * The checkpoint Resume continues from, or undefined if the run has none. For a run with a
+ * branch (RunRecord.branch): its newest save after the branch started, by the store's save
+ * counter (not the step: the abandoned branch may have higher steps); before the branch has
+ * saved, the checkpoint it started from. Otherwise (a run that never branched, whose saves come
+ * in step order; or a branch whose start was deleted before it saved): the highest step, then time.
+ */
 export async function latestCheckpoint(runId: string, store?: Store): Promise<CheckpointMeta | undefined> {
-  return (await listCheckpoints(runId, store))[0];
+  const s = await use(store);
+  const head = await readTx(s.kv, `finding the checkpoint to resume run ${runId}`, (t) => {
+    let run: RunRecord | undefined;
+    let out: StoredMeta | undefined;
+    t.get<RunRecord>(key.run(runId), (v) => (run = v));
+    withRunCheckpoints(t, runId, (metas, complete) => (out = headOf(run?.branch, metas.filter((m) => complete.has(m.id)))));
+    return () => out;
+  });
+  return head && publicMeta(head);
+}
+
+/** The head of the run's current branch among its complete checkpoints (see latestCheckpoint). */
+function headOf(branch: RunBranch | undefined, metas: StoredMeta[]): StoredMeta | undefined {
+  if (branch) {
+    const on = metas.filter((m) => m.seq > branch.seq).sort(bySaveOrder);
+    const start = on[0] ?? metas.find((m) => m.id === branch.checkpointId);
+    if (start) return start;
+  }
+  return [...metas].sort((a, b) => b.step - a.step || desc(a.createdAt, b.createdAt) || b.seq - a.seq)[0];
+}
+
+/**
+ * Retention's `protect` for a save: the checkpoint the run's branch started from, while the branch
+ * has no complete save of its own yet (`metas`: the run's checkpoints before this save).
+ */
+function branchStart(branch: RunBranch | undefined, metas: StoredMeta[], complete: ReadonlySet<string>): Set<string> {
+  if (!branch || metas.some((m) => m.seq > branch.seq && complete.has(m.id))) return new Set();
+  return new Set([branch.checkpointId]);
+}
+
+/**
+ * Records that run `runId` is resumed from checkpoint `checkpointId`. If that checkpoint is not
+ * the run's current head (latestCheckpoint), a branch starts there: RunRecord.branch is set to it,
+ * with the save counter now, in ONE transaction with the reads that decided it. Resuming the head
+ * changes nothing. Returns the run record as stored. StoreError not_found: no such run, or no
+ * such complete checkpoint of that run.
+ */
+export async function startBranch(runId: string, checkpointId: string, store?: Store): Promise<RunRecord> {
+  const s = await use(store);
+  return writeTx(s.kv, `recording where run ${runId} resumes`, 256, (t) => {
+    let run: RunRecord | undefined;
+    let seq = 0;
+    t.get<RunRecord>(key.run(runId), (v) => (run = v));
+    t.get<number>(key.seq, (n) => (seq = n ?? 0));
+    withRunCheckpoints(t, runId, (metas, complete) => {
+      if (!run) throw new StoreError('not_found', `run ${runId} is not stored`, { details: { what: 'run', id: runId } });
+      const from = metas.find((m) => m.id === checkpointId && complete.has(m.id));
+      if (!from) throw new StoreError('not_found', `checkpoint ${checkpointId} of run ${run.name} is not stored (deleted?)`, { details: { what: 'checkpoint', id: checkpointId } });
+      const head = headOf(run.branch, metas.filter((m) => complete.has(m.id)));
+      if (head?.id !== checkpointId) {
+        run = { ...run, branch: { checkpointId, step: from.step, kind: from.kind, seq } };
+        t.put(key.run(runId), run);
+      }
+      t.commit();
+    });
+    return () => run!;
+  });
 }
 
 export async function getCheckpointMeta(id: string, store?: Store): Promise<CheckpointMeta | undefined> {

@@ -43,8 +43,9 @@ export function keepPeriodicOf(r: Retention | undefined): number {
  * Keeps the newest-saved `latest`, `best` and `final`, and the `keep` newest-saved `periodic`.
  * Metadata without bytes is garbage (invisible to readers) and goes. Never deletes the run's
  * last complete checkpoint, whatever the rules say (e.g. keepPeriodic 0 with only periodic ones).
+ * Ids in `protect` are kept too (counted against their kind's limit all the same).
  */
-export function planRetention(metas: RetainedMeta[], complete: ReadonlySet<string>, keep: number): string[] {
+export function planRetention(metas: RetainedMeta[], complete: ReadonlySet<string>, keep: number, protect: ReadonlySet<string> = new Set()): string[] {
   const limit: Record<CheckpointKind, number> = { latest: 1, best: 1, final: 1, periodic: keep };
   const seen: Record<string, number> = {};
   const doomed: string[] = [];
@@ -56,7 +57,8 @@ export function planRetention(metas: RetainedMeta[], complete: ReadonlySet<strin
     }
     seen[m.kind] = (seen[m.kind] ?? 0) + 1;
     // Unknown kinds (a newer app version) are kept: deleting what we do not understand is worse.
-    if (m.kind in limit && seen[m.kind] > limit[m.kind]) doomed.push(m.id);
+    // `protect`: kept whatever the rules say (the start of a branch that has not saved yet).
+    if (m.kind in limit && seen[m.kind] > limit[m.kind] && !protect.has(m.id)) doomed.push(m.id);
     else kept.push(m);
   }
   if (kept.length === 0) {

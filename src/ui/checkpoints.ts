@@ -19,6 +19,9 @@ export function download(name: string, bytes: Uint8Array): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** The run's branch as text, to notice a new one (RunRecord.branch). */
+const branchOf = (runs: readonly RunSummary[], id: string) => JSON.stringify(runs.find((r) => r.id === id)?.branch ?? null);
+
 const short = (hash: string) => (hash.length > 12 ? `${hash.slice(0, 12)}...` : hash);
 
 export function renderInspection(x: CheckpointInspection): HTMLElement {
@@ -69,6 +72,8 @@ export class CheckpointBrowser {
   /** checkpoint writes come in bursts (latest, best, periodic at one step): list them once. */
   private refreshSoon = debounce(() => void this.refresh(), 500);
   private list = h('ul', { class: 'ckpt-list' });
+  /** "Branch from step N" above the list when the run was resumed from an older checkpoint. */
+  private branchLine = h('p', { class: 'muted ckpt-branch', 'data-testid': 'ckpt-branch', hidden: true });
   private rows = new Map<string, CkRow>();
 
   constructor(private ctx: Ctx) {
@@ -92,8 +97,10 @@ export class CheckpointBrowser {
     // the run was deleted: its checkpoints went with it
     store.subscribe(
       (s) => s.runs,
-      (runs) => {
+      (runs, before) => {
         if (this.run && !runs.some((r) => r.id === this.run!.id)) this.close();
+        // a resume from an older checkpoint started a branch: show where, and which row Resume takes
+        else if (this.run && branchOf(runs, this.run.id) !== branchOf(before, this.run.id)) this.refreshSoon();
       },
     );
   }
@@ -124,8 +131,9 @@ export class CheckpointBrowser {
     const run = this.run;
     if (!run) return;
     let cks: CheckpointSummary[];
+    let head: CheckpointSummary | undefined;
     try {
-      cks = await this.ctx.api.listCheckpoints(run.id);
+      [cks, head] = await Promise.all([this.ctx.api.listCheckpoints(run.id), this.ctx.api.resumePoint(run.id)]);
     } catch (e) {
       this.ctx.error(e);
       return;
@@ -137,9 +145,14 @@ export class CheckpointBrowser {
       replace(this.listBox, h('p', { class: 'muted' }, 'No checkpoint yet. The first one is written after the first checkpoint interval.'));
       return;
     }
+    const branch = (runById(this.ctx.store.get(), run.id) ?? run).branch;
+    this.branchLine.hidden = !branch;
+    this.branchLine.textContent = branch
+      ? `Branch from step ${branch.step}: resumed from the ${branch.kind} checkpoint at step ${branch.step}; Resume continues from the newest save after it${head ? ` (now step ${head.step})` : ''}, not from higher steps of the earlier branch.`
+      : '';
     // Rows are kept by slot (latest, best and final are rolling: a new file replaces the old
     // one), so a checkpoint written during training moves no button under the pointer.
-    if (!this.list.isConnected) replace(this.listBox, this.list);
+    if (!this.list.isConnected) replace(this.listBox, this.branchLine, this.list);
     this.list.setAttribute('aria-label', `Checkpoints of ${run.name}`);
     const seen = new Set<string>();
     for (const c of cks) {
@@ -151,7 +164,7 @@ export class CheckpointBrowser {
         this.rows.set(key, row);
       }
       row.current = c;
-      this.patch(row);
+      this.patch(row, branch?.checkpointId === c.id, head?.id === c.id);
       this.list.appendChild(row.el);
     }
     for (const [key, row] of this.rows) {
@@ -162,10 +175,14 @@ export class CheckpointBrowser {
     }
   }
 
-  private patch(row: CkRow): void {
+  private patch(row: CkRow, branchPoint: boolean, head: boolean): void {
     const c = row.current;
     const facts = [`step ${c.step}`, `epoch ${c.epoch}`, fmtTime(c.createdAt), fmtBytes(c.bytes)];
     if (c.valLoss !== undefined) facts.push(`val loss ${fmtNum(c.valLoss)}`);
+    if (branchPoint) facts.push('branch point');
+    if (head) facts.push('Resume continues here');
+    row.el.toggleAttribute('data-branch-point', branchPoint);
+    row.el.toggleAttribute('data-resume-point', head);
     row.facts.textContent = facts.join(' · ');
     row.el.dataset.kind = c.kind;
     row.el.dataset.ckptId = c.id;

@@ -156,7 +156,10 @@ const api = {
     active.get(runId)?.listeners.add(onEvent);
   },
 
-  /** Continue a stored run from its newest checkpoint (after a pause, a reload or a crash). */
+  /**
+   * Continue a stored run from its newest checkpoint (after a pause, a reload or a crash): the
+   * newest save of the branch being trained (store.latestCheckpoint), not the highest step.
+   */
   async resumeRun(runId: string, overrides: ResumeOverrides, onEvent?: OnEvent): Promise<{ warnings: string[] }> {
     if (active.has(runId)) throw new RunBusyError('this run is already training', 'run_active');
     const rec = await store.getRun(runId);
@@ -194,6 +197,11 @@ const api = {
 
   async listCheckpoints(runId: string): Promise<CheckpointSummary[]> {
     return store.listCheckpoints(runId);
+  },
+
+  /** The checkpoint the run's Resume continues from (the head of its current branch), if any. */
+  async resumePoint(runId: string): Promise<CheckpointSummary | undefined> {
+    return store.latestCheckpoint(runId);
   },
 
   async inspectCheckpoint(id: string): Promise<CheckpointInspection> {
@@ -290,7 +298,19 @@ async function resumeFrom(runId: string, checkpointId: string, datasetHash: stri
     release();
     throw e;
   }
-  const rec = await store.getRun(runId);
+  let rec: store.RunRecord | undefined;
+  try {
+    // An older checkpoint than the run's head starts a branch: a reload then resumes the branch,
+    // not the abandoned saves at higher steps (store.startBranch, docs/storage.md "Branches").
+    rec = await store.startBranch(runId, checkpointId);
+  } catch (e) {
+    if (!(e instanceof StoreError && e.code === 'not_found')) {
+      t.dispose();
+      release();
+      throw e;
+    }
+    rec = await store.getRun(runId);
+  }
   if (rec) await store.putRun({ ...rec, status: 'running', totalSteps: t.totalSteps(), config: t.config, updatedAt: new Date().toISOString() });
   launch(runId, t, rec?.checkpoints ?? DEFAULT_CHECKPOINTS, release, onEvent);
   return { warnings: t.warnings };

@@ -193,6 +193,7 @@ export function makeApi() {
     load: async (d: string, id: string) => attempt(async () => (await S.loadCheckpoint(id, await db(d))).length),
     list: async (d: string, runId: string) => S.listCheckpoints(runId, await db(d)),
     latest: async (d: string, runId: string) => S.latestCheckpoint(runId, await db(d)),
+    startBranch: async (d: string, runId: string, checkpointId: string) => attempt(async () => S.startBranch(runId, checkpointId, await db(d))),
     deleteCheckpoint: async (d: string, id: string) => S.deleteCheckpoint(id, await db(d)),
 
     putDataset: async (d: string, record: DatasetRecord, files: FileSpec[]) =>

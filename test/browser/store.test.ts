@@ -225,6 +225,49 @@ describe('IndexedDB store', () => {
     expect((await st('list', d, 'z')).map((m) => m.id)).toEqual(['Z2']);
   });
 
+  it('resumes the branch being trained: latest is the newest save after the branch point, not the highest step', async () => {
+    const d = 'branches';
+    await st('putRun', d, run('b', 1));
+    const save = async (id: string, kind: CheckpointKind, step: number) => {
+      const r = await st('save', d, ck(id, 'b', kind, step), step + 1, 100, { keepPeriodic: 1 });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      return r.ok ? [...r.value.deleted].sort() : [];
+    };
+    await save('p10', 'periodic', 10);
+    await save('L20', 'latest', 20);
+    expect(await save('p30', 'periodic', 30)).toEqual(['p10']);
+    expect(await save('L40', 'latest', 40)).toEqual(['L20']);
+    await save('B40', 'best', 40);
+    expect((await st('latest', d, 'b'))?.id).toBe('B40');
+    // Resuming from the head is no branch.
+    const same = await st('startBranch', d, 'b', 'B40');
+    expect(same.ok && same.value.branch).toBeUndefined();
+    // "Resume from this checkpoint" on the older periodic: a branch, recorded on the run with
+    // the save counter at that moment (5 saves so far).
+    const br = await st('startBranch', d, 'b', 'p30');
+    expect(br.ok, JSON.stringify(br)).toBe(true);
+    expect(br.ok && br.value.branch).toEqual({ checkpointId: 'p30', step: 30, kind: 'periodic', seq: 5 });
+    expect((await st('getRun', d, 'b'))?.branch).toEqual({ checkpointId: 'p30', step: 30, kind: 'periodic', seq: 5 });
+    // A reload before the branch saved anything resumes the branch point, not step 40.
+    expect((await st('latest', d, 'b'))?.id).toBe('p30');
+    // The branch's first save keeps the branch point (keepPeriodic 1 alone would delete it).
+    expect(await save('p35', 'periodic', 35)).toEqual([]);
+    expect((await st('latest', d, 'b'))?.id).toBe('p35');
+    // Later saves on the branch: the abandoned latest and the branch point go by the usual rules;
+    // the abandoned best at step 40 stays, and is still not what Resume picks.
+    expect(await save('L36', 'latest', 36)).toEqual(['L40', 'p30']);
+    expect((await st('list', d, 'b')).map((m) => m.id)).toEqual(['B40', 'L36', 'p35']);
+    expect((await st('latest', d, 'b'))?.id).toBe('L36');
+    // Resuming the current head again changes nothing; branching from the abandoned best moves the branch.
+    expect((await st('startBranch', d, 'b', 'L36')).ok).toBe(true);
+    expect((await st('getRun', d, 'b'))?.branch?.checkpointId).toBe('p30');
+    const again = await st('startBranch', d, 'b', 'B40');
+    expect(again.ok && again.value.branch).toEqual({ checkpointId: 'B40', step: 40, kind: 'best', seq: 7 });
+    expect((await st('latest', d, 'b'))?.id).toBe('B40');
+    const ghost = await st('startBranch', d, 'b', 'ghost');
+    expect(ghost.ok || ghost.error).toMatchObject({ code: 'not_found' });
+  });
+
   it('turns a refused write into StoreFullError and keeps everything already stored', async () => {
     const d = 'quota';
     await st('putRun', d, run('q', 1));
