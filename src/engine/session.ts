@@ -39,7 +39,7 @@ export interface ResumePosition {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-const show = (v: unknown): string => (Array.isArray(v) ? (v.length ? v.join(',') : 'none') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+const show = (v: unknown): string => (v === undefined ? 'none' : Array.isArray(v) ? (v.length ? v.join(',') : 'none') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 const showTarget = (t: Target) => [t.steps !== undefined ? `${t.steps} steps` : '', t.epochs !== undefined ? `${t.epochs} epochs` : ''].filter(Boolean).join(' or ');
 /** A list for a one-line message: quoted, at most 8 items shown. */
 const cut = (xs: string[]) => xs.slice(0, 8).map((x) => JSON.stringify(x)).join(', ') + (xs.length > 8 ? `, ... (${xs.length})` : '');

@@ -35,6 +35,18 @@ describe('resume options: apply or refuse', () => {
     expect(warnings.join('\n')).toMatch(/clip norm changed from 1 to 2/i);
   });
 
+  it('early stopping may change on resume: patience and the loss threshold apply with a warning; the threshold needs both halves', () => {
+    const a = resumeConfig(saved, { patience: 3 });
+    expect(a.config.patience).toBe(3);
+    expect(a.warnings).toEqual(['early-stopping patience changed from none to 3: the run stops after that many evaluations without a new best']);
+    const b = resumeConfig(saved, { stopIfLossAbove: 2, stopByStep: 15 });
+    expect(b.config.stopIfLoss).toEqual({ above: 2, byStep: 15 });
+    expect(b.warnings[0]).toMatch(/^loss threshold changed from none to 2 by step 15: /);
+    expect(() => resumeConfig(saved, { stopIfLossAbove: 2 })).toThrow(/--stop-if-loss-above and --by-step go together/);
+    // one half given: the other is kept from the run
+    expect(resumeConfig(b.config, { stopByStep: 18 }).config.stopIfLoss).toEqual({ above: 2, byStep: 18 });
+  });
+
   it('the same value as saved is no change: no warning, no refusal', () => {
     expect(resumeConfig(saved, { seed: 5, hidden: [8], family: 'mlp', optimizer: 'adamw', lr: saved.optimizer.lr }).warnings).toEqual([]);
   });
