@@ -165,15 +165,14 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   const wrote = [out, saveDir === undefined ? undefined : `${saveDir}/`].filter((x) => x !== undefined).join(' and ');
   const engine = await loadEngine();
   const parent = parentPath === undefined ? null : (await loadCkpt(parentPath)).contents;
-  if (resumeOpts) {
-    const s = engine.validateState(parent!.state);
-    Object.assign(resumeOpts, moreAsTotals(more, { step: s.step, epoch: s.cursor.epoch }));
-  }
+  // The checkpoint's state, checked once: resume reads its position, parse options and config.
+  const saved = resumeOpts ? engine.validateState(parent!.state) : null;
+  if (resumeOpts) Object.assign(resumeOpts, moreAsTotals(more, { step: saved!.step, epoch: saved!.cursor.epoch }));
 
   // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
-  const parseOpts = command === 'resume' ? engine.validateState(parent!.state).config.data : parseOptions(flags);
+  const parseOpts = saved ? saved.config.data : parseOptions(flags);
   // A setting resume refuses is refused now, before the (possibly slow) dataset parse.
-  if (command === 'resume') engine.resumeConfig(engine.validateState(parent!.state).config, resumeOpts!);
+  if (saved) engine.resumeConfig(saved.config, resumeOpts!);
   if (!quiet) err(`reading ${dataPath}`);
   const dataset = await engine.parseDataset(readDataFiles(dataPath), parseOpts);
   if (!quiet) {
