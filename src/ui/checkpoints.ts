@@ -2,7 +2,7 @@
 // a fresh run from its weights. Also the inspection view shared with the import flow.
 import { RunBusyError } from '../errors';
 import type { CheckpointInspection, CheckpointSummary, RunSummary } from '../worker/protocol';
-import { choicesOf, withCheckpoint, type Ctx } from './ctx';
+import { choicesOf, isRolling, withCheckpoint, type Ctx } from './ctx';
 import { button, debounce, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace, whileDisabled } from './dom';
 import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
@@ -214,7 +214,7 @@ export class CheckpointBrowser {
         this.ctx.say(`Resumed ${run.name} from the ${c.kind} checkpoint at step ${c.step}.`);
       }),
       act('Start fresh from these weights', async (c) => {
-        const rolling = c.kind === 'latest' || c.kind === 'best';
+        const rolling = isRolling(c.kind);
         const plan = new FreshPlan(this.ctx, {
           checkpointId: c.id,
           slot: { runId: run.id, kind: c.kind },

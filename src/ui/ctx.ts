@@ -38,13 +38,17 @@ export interface CheckpointSlot {
   kind: string;
 }
 
+/** latest, best and final are slots: a newer save of the kind replaces the file (retention keeps one). */
+export const isRolling = (kind: string): boolean => kind !== 'periodic';
+
 /**
- * Calls `fn` with the id of the checkpoint now in `slot` (or `id` for a fixed one). While a run
- * trains, its `latest` and `best` are replaced every few seconds: a call that lands just after
- * a replacement is retried once with the new id.
+ * Calls `fn` with the id of the checkpoint now in `slot` (or `id` for a periodic one). While a
+ * run trains, its `latest` and `best` are replaced every few seconds, and a resumed run that
+ * finishes replaces `final`: a call that lands just after a replacement is retried once with
+ * the new id.
  */
 export async function withCheckpoint<T>(api: Api, id: string, slot: CheckpointSlot | undefined, fn: (id: string) => Promise<T>): Promise<T> {
-  const rolling = slot && (slot.kind === 'latest' || slot.kind === 'best');
+  const rolling = slot && isRolling(slot.kind);
   const current = async () => {
     if (!rolling) return id;
     const list = await api.listCheckpoints(slot.runId);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
 import { DATASETS } from '../support/cli';
-import { downloadCheckpoint, dropFiles, fileFrom, fillForm, openApp, waitStatus } from './app';
+import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, waitStatus } from './app';
 import { openBrowser, useServer } from './harness';
 
 const app = useServer();
@@ -23,6 +23,8 @@ it('continue with changes: weight decay and frozen parameters apply, each with a
     await box.locator('[name="resume-weightDecay"]').fill('0.05');
     await box.locator('[name="resumeFreeze"]').fill('head.*');
     await box.getByRole('button', { name: 'Resume with these settings' }).click();
+    // the run was already 'finished' before the resume: wait for the resumed steps, then the end
+    await expect.poll(() => liveStep(a.page), { timeout: 120_000, interval: 100 }).toBe(8);
     await waitStatus(a.page, 'finished', runId);
     const warnings = a.page.getByRole('list', { name: 'Warnings' });
     await expect.poll(() => warnings.textContent()).toMatch(/weight decay changed from 0\.01 to 0\.05/);

@@ -1,4 +1,4 @@
-// The page's retry when a rolling checkpoint (latest, best) was replaced under it (src/ui/ctx.ts):
+// The page's retry when a rolling checkpoint (latest, best, final) was replaced under it (src/ui/ctx.ts):
 // it decides on the error's kind and code, as the worker sends them, never on the message text.
 import { describe, expect, it } from 'vitest';
 import { StoreError, TabtrainError } from '../../src/errors';
@@ -46,7 +46,14 @@ describe('withCheckpoint', () => {
     }
   });
 
-  it('never retries a fixed (periodic, final) checkpoint', async () => {
+  it('retries a final checkpoint: a resumed run that finishes replaces it (retention keeps one final)', async () => {
+    const api = { listCheckpoints: async () => [{ id: 'c1', kind: 'final', step: 4 }, { id: 'c3', kind: 'final', step: 8 }] } as unknown as Api;
+    const { calls, fn } = failingOnce(gone);
+    await expect(withCheckpoint(api, 'c1', { runId: 'r', kind: 'final' }, fn)).resolves.toBe('c3');
+    expect(calls).toEqual(['c3', 'c3']);
+  });
+
+  it('never retries a periodic checkpoint (each is its own file)', async () => {
     const { calls, fn } = failingOnce(gone);
     await expect(withCheckpoint(apiWith('c2'), 'c1', { runId: 'r', kind: 'periodic' }, fn)).rejects.toBe(gone);
     expect(calls).toEqual(['c1']);
