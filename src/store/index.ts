@@ -14,11 +14,14 @@ import { CkptError } from '../ckpt/errors';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
 import { checksumOf } from './xxh32';
+import type { CheckpointKind } from '../engine/state';
+import { vaultCheckpoint, vaultForgetCheckpoint } from './vault';
 
 export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunBranch, type RunRecord, type RunStatus, type SaveResult, type Store } from './db';
 export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './records';
 export { StoreError, StoreFullError, storageEstimate, type Estimate, type StoreErrorCode } from './tx';
 export { DEFAULT_KEEP_PERIODIC, type Retention } from './retention';
+export { recoverFromVault, type Recovery } from './recover';
 export type { CheckpointKind } from '../engine/state';
 
 // ---------------------------------------------------------------------------------------------
@@ -33,7 +36,8 @@ export async function saveCheckpoint(meta: CheckpointMeta, bytes: Uint8Array | A
   // Everything non-IDB happens before the transaction opens (an await inside would commit it).
   const data = storable(bytes, `checkpoint ${meta.id}`);
   if (data.byteLength === 0) invalid(`checkpoint ${meta.id}: the bytes are empty (a transferred or detached buffer?)`);
-  return commit(await use(store), meta, data, keep, false);
+  const s = await use(store);
+  return withSafetyCopy(s, await commit(s, meta, data, keep, false), data);
 }
 
 /**
@@ -51,10 +55,34 @@ export async function saveCheckpointContents(meta: Omit<CheckpointMeta, 'bytes'>
   spare = null;
   const body = makeBody(contents, reuse);
   try {
-    return await commit(await use(store), full, body.bytes, keep, true);
+    const s = await use(store);
+    // the safety copy is written before the buffer is handed to the next save
+    return await withSafetyCopy(s, await commit(s, full, body.bytes, keep, true), body.bytes);
   } finally {
     spare = body.bytes.buffer;
   }
+}
+
+/**
+ * After a committed save: the run's safety copy in OPFS (vault.ts) becomes this checkpoint. A copy
+ * that cannot be written (the disk is full) leaves the previous one and is said in `vaultError`;
+ * the save itself stands.
+ */
+async function withSafetyCopy(s: Store, c: Committed, bytes: Uint8Array): Promise<SaveResult> {
+  if (!c.run) return c.result;
+  try {
+    await vaultCheckpoint(s.dbName, c.run, c.stored, bytes);
+    return c.result;
+  } catch (e) {
+    return { ...c.result, vaultError: `the safety copy of run ${c.run.name} was not updated: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+interface Committed {
+  result: SaveResult;
+  /** the run's record as it was when the save committed (absent: a checkpoint without a run record). */
+  run?: RunRecord;
+  stored: StoredMeta;
 }
 
 /** The buffer of the last settled body save, for the next one (makeBody's `reuse`). */
@@ -79,7 +107,7 @@ function checkSave(meta: CheckpointMeta, retention: Retention | undefined): numb
  * its copy of the bytes; a body's checksum is computed after put() has taken it, while the
  * reads are answered.
  */
-function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, asBody: boolean): Promise<SaveResult> {
+function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, asBody: boolean): Promise<Committed> {
   const record: Omit<StoredMeta, 'seq'> = { ...meta, bytes: data.byteLength };
   return writeTx(s.kv, `saving checkpoint ${meta.id} (step ${meta.step})`, data.byteLength, (t) => {
     let stored: StoredMeta | undefined;
@@ -113,7 +141,7 @@ function commit(s: Store, meta: CheckpointMeta, data: Uint8Array, keep: number, 
     t.put(key.blob(meta.id), data);
     // Callbacks run in a later task, so the counter's callback above sees this.
     if (asBody) checksum = checksumOf(data);
-    return () => ({ meta: publicMeta(stored!), deleted, ...(retentionError ? { retentionError } : {}) });
+    return () => ({ result: { meta: publicMeta(stored!), deleted, ...(retentionError ? { retentionError } : {}) }, run, stored: stored! });
   });
 }
 
@@ -215,17 +243,38 @@ export async function getCheckpointMeta(id: string, store?: Store): Promise<Chec
   return m && publicMeta(m);
 }
 
-/** Reads a checkpoint's metadata and stored bytes in one transaction. */
-async function readStored(id: string, store?: Store): Promise<{ meta: StoredMeta; stored: Uint8Array }> {
+/**
+ * A rolling checkpoint (latest, best, final: retention keeps one of each) named by what it is,
+ * not by id: its id changes with every save of the kind.
+ */
+export interface CheckpointSlot {
+  runId: string;
+  kind: CheckpointKind;
+}
+
+/**
+ * Reads a checkpoint's metadata and stored bytes in one transaction. With a `slot`, the
+ * checkpoint now in it (the newest save of that kind of that run) is read, resolved inside the
+ * same transaction: a training run's next save cannot replace it between finding and reading.
+ */
+async function readStored(id: string, store?: Store, slot?: CheckpointSlot): Promise<{ meta: StoredMeta; stored: Uint8Array }> {
   const s = await use(store);
   const { meta, blob } = await readTx(s.kv, `loading checkpoint ${id}`, (t) => {
     let meta: StoredMeta | undefined;
     let blob: unknown;
-    t.get<StoredMeta>(key.meta(id), (v) => (meta = v));
-    t.get<unknown>(key.blob(id), (v) => (blob = v));
+    if (slot) {
+      withRunCheckpoints(t, slot.runId, (metas, complete) => {
+        meta = metas.filter((m) => m.kind === slot.kind && complete.has(m.id)).sort(bySaveOrder)[0];
+        if (meta) t.get<unknown>(key.blob(meta.id), (v) => (blob = v));
+      });
+    } else {
+      t.get<StoredMeta>(key.meta(id), (v) => (meta = v));
+      t.get<unknown>(key.blob(id), (v) => (blob = v));
+    }
     return () => ({ meta, blob });
   });
   if (blob === undefined || !meta) {
+    if (!meta && slot) throw new StoreError('not_found', `run ${slot.runId} has no ${slot.kind} checkpoint in the store (deleted?)`, { details: { what: 'checkpoint', id } });
     if (!meta) throw new StoreError('not_found', `no checkpoint with id ${id} in the store (deleted, or never saved)`, { details: { what: 'checkpoint', id } });
     throw new StoreError('missing_blob', `checkpoint ${id} (run ${meta.runId}, step ${meta.step}) has metadata but its bytes are missing from the store; delete it and use another checkpoint`);
   }
@@ -252,6 +301,19 @@ export async function loadCheckpoint(id: string, store?: Store): Promise<Uint8Ar
 }
 
 /**
+ * One read for a download: the metadata, the checked contents and the .ckpt file, from ONE
+ * transaction; with a `slot`, whatever checkpoint is in it then. Separate reads let a running
+ * training's next save replace a `latest` between them (seen: "checkpoint ... is not stored" on
+ * Download while a run saved every few steps).
+ */
+export async function loadCheckpointFile(id: string, slot?: CheckpointSlot, store?: Store): Promise<{ meta: CheckpointMeta; contents: CkptContents; file: Uint8Array }> {
+  const { meta, stored } = await readStored(id, store, slot);
+  if (meta.form !== 'body') return { meta: publicMeta(meta), contents: await decodeCkpt(stored), file: stored };
+  const body = checkedBody(meta, stored);
+  return { meta: publicMeta(meta), contents: body.contents, file: bodyToFile(body, await integrityOf(body)) };
+}
+
+/**
  * The checkpoint's contents, checked, for resuming and inspecting. For a body the tensors are
  * views into ONE buffer (the stored bytes, not copied); a stored .ckpt file is decoded (each
  * tensor its own buffer). Damage is CkptError 'integrity'.
@@ -265,13 +327,16 @@ export async function loadCheckpointContents(id: string, store?: Store): Promise
 /** Deletes one checkpoint (metadata and bytes together). Returns whether it existed. */
 export async function deleteCheckpoint(id: string, store?: Store): Promise<boolean> {
   const s = await use(store);
-  return writeTx(s.kv, `deleting checkpoint ${id}`, 0, (t) => {
-    let existed = false;
-    t.get<StoredMeta>(key.meta(id), (m) => (existed = m !== undefined));
+  const gone = await writeTx(s.kv, `deleting checkpoint ${id}`, 0, (t) => {
+    let was: StoredMeta | undefined;
+    t.get<StoredMeta>(key.meta(id), (m) => (was = m));
     t.del(key.meta(id));
     t.del(key.blob(id));
-    return () => existed;
+    return () => was;
   });
+  // deliberately deleted: a recovery must not bring it back from the safety copy
+  if (gone) await vaultForgetCheckpoint(s.dbName, gone.runId, id).catch(() => undefined);
+  return gone !== undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

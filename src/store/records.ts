@@ -4,6 +4,7 @@ import { get } from 'idb-keyval';
 import type { DataFile } from '../engine/data/types';
 import { all, desc, invalid, isId, isNat, key, RUN_STATUSES, storable, use, type DatasetRecord, type RunRecord, type Store, type StoredMeta } from './db';
 import { readTx, StoreError, writeTx } from './tx';
+import { vaultDataset, vaultForgetDataset, vaultForgetRun } from './vault';
 
 // ---------------------------------------------------------------------------------------------
 // Runs
@@ -46,7 +47,7 @@ export async function listRuns(store?: Store): Promise<RunRecord[]> {
 /** Deletes the run and all its checkpoints in one transaction; returns the checkpoint ids deleted. */
 export async function deleteRun(id: string, store?: Store): Promise<string[]> {
   const s = await use(store);
-  return writeTx(s.kv, `deleting run ${id}`, 0, (t) => {
+  const deleted = await writeTx(s.kv, `deleting run ${id}`, 0, (t) => {
     const gone: string[] = [];
     t.del(key.run(id));
     t.getAll<StoredMeta>(all('ckpt'), (metas) => {
@@ -59,6 +60,9 @@ export async function deleteRun(id: string, store?: Store): Promise<string[]> {
     });
     return () => gone;
   });
+  // deliberately deleted: a recovery must not bring it back from the safety copy (vault.ts)
+  await vaultForgetRun(s.dbName, id).catch(() => undefined);
+  return deleted;
 }
 
 
@@ -81,6 +85,9 @@ export async function putDataset(record: DatasetRecord, files: DataFile[], store
     t.put(key.dataset(record.hash), rec);
     return () => undefined;
   });
+  // The safety copy (vault.ts); without it the dataset is still stored, only not proof against a
+  // database the browser recreates.
+  await vaultDataset(s.dbName, rec, stored).catch(() => undefined);
   return rec;
 }
 
@@ -117,4 +124,5 @@ export async function deleteDataset(hash: string, store?: Store): Promise<void> 
     t.del(key.files(hash));
     return () => undefined;
   });
+  await vaultForgetDataset(s.dbName, hash).catch(() => undefined);
 }

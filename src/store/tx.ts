@@ -163,12 +163,28 @@ export function nearLimit(est: Estimate, needed: number): boolean {
   return est.quota > 0 && est.quota - est.usage < needed * 1.5 + 16 * 1024 * 1024;
 }
 
+/**
+ * A real full disk, as Chromium reports it (measured: test/browser/full-disk.test.ts): LevelDB's
+ * "IO error: ... FILE_ERROR_NO_SPACE" in an UnknownError, or "Failed to write blobs (IOError)" in
+ * a DataError. The quota estimate says nothing then (it still showed 1 GB free).
+ */
+function diskFull(e: unknown): boolean {
+  return /NO_SPACE|No space left|\(IOError\)|IO error/i.test(errMessage(e));
+}
+
 const ADVICE = 'Free space by deleting old runs, checkpoints or datasets (or download checkpoints as .ckpt files first), then try again.';
 
 /** Turns a failed write into a StoreError with a message a person can act on. */
 export async function writeError(e: unknown, what: string, needed: number): Promise<StoreError> {
   if (e instanceof StoreError) return e;
   const name = errName(e);
+  if (diskFull(e)) {
+    return new StoreFullError(
+      `The disk is full: ${what} needed about ${formatBytes(needed)} and the browser could not write it (${name}: ${errMessage(e)}). Nothing was written. Free space on the disk, then reload the page: the newest checkpoint of every run and its dataset are kept in safety copies, and a reload restores them if the browser drops its database.`,
+      needed,
+      { cause: e },
+    );
+  }
   const quotaRefused = name === 'QuotaExceededError';
   const maybeQuota = name === 'AbortError' || name === 'UnknownError';
   if (quotaRefused || maybeQuota) {

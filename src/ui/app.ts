@@ -133,7 +133,8 @@ export class App {
     if (import.meta.env.DEV) await applyDevSwitches(this.api, location.search).catch((e: unknown) => this.errors.show(e));
     // Before the first refresh rewrites the list of what is stored: was anything evicted?
     try {
-      const lost = checkEviction(await this.api.listRuns(), await this.api.listDatasets());
+      const restored = await this.api.recover();
+      const lost = checkEviction(await this.api.listRuns(), await this.api.listDatasets(), restored);
       if (lost) this.evicted.show(lost);
     } catch (e) {
       this.errors.show(e);

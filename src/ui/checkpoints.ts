@@ -203,7 +203,9 @@ export class CheckpointBrowser {
         replace(this.detail, h('section', { class: 'panel-inset', 'aria-label': 'Checkpoint inspection' }, h('h4', {}, `${x.kind} checkpoint at step ${x.step}`), renderInspection(x)));
       }),
       act('Download', async (c) => {
-        const f = await withId(c, (id) => this.ctx.api.exportCheckpoint(id));
+        // a rolling checkpoint is resolved in the worker, in the read itself: a run that saves
+        // every few steps replaces it faster than the page could ask for it by id
+        const f = await this.ctx.api.exportCheckpoint(c.id, isRolling(c.kind) ? { runId: run.id, kind: c.kind } : undefined);
         download(f.name, f.bytes);
         this.ctx.say(`Downloading ${f.name}`);
       }),

@@ -87,7 +87,22 @@ function backendWarning(state: StateMeta): string[] {
   return state.backend !== backend?.backend ? [`this checkpoint was trained on ${then}; continuing on ${now} works, but is not bit-identical to an uninterrupted run`] : [];
 }
 
+/**
+ * Restores from the safety copies (src/store/recover.ts) once per worker, before the first
+ * listing. A failure is reported in the result, not thrown: the list must still show.
+ */
+let recovery: Promise<store.Recovery & { error?: string }> | null = null;
+function recovered(): Promise<store.Recovery & { error?: string }> {
+  recovery ??= store.recoverFromVault().catch((e: unknown) => ({ runs: [], datasets: [], damaged: [], error: e instanceof Error ? e.message : String(e) }));
+  return recovery;
+}
+
 const api = {
+  /** What the start-up recovery put back (the page names it in the storage banner). */
+  async recover() {
+    return recovered();
+  },
+
   async init(requested: BackendName = 'webgpu'): Promise<BackendInfo> {
     if (active.size) throw new RunBusyError('cannot switch the backend while a run is training; pause it first', 'backend_busy');
     backend = await initBackend(requested);
@@ -101,6 +116,7 @@ const api = {
   reparse,
 
   async listDatasets() {
+    await recovered();
     return store.listDatasets();
   },
 
@@ -177,6 +193,7 @@ const api = {
   },
 
   async listRuns(): Promise<RunSummary[]> {
+    await recovered();
     return markInterrupted(await store.listRuns());
   },
 
@@ -209,9 +226,10 @@ const api = {
     return inspection(state, contents, id);
   },
 
-  async exportCheckpoint(id: string) {
-    const { meta, state } = await readCheckpoint(id); // validates before handing out a file
-    const bytes = await store.loadCheckpoint(id);
+  /** The checkpoint as a .ckpt file; with a `slot` (a rolling kind), the one in it when read. */
+  async exportCheckpoint(id: string, slot?: store.CheckpointSlot) {
+    const { meta, contents, file: bytes } = await store.loadCheckpointFile(id, slot);
+    const state = validateState(contents.state); // validates before handing out a file
     const run = await store.getRun(meta.runId);
     const base = (run?.name ?? state.config.model.family).replace(/[^A-Za-z0-9_.-]+/g, '-');
     return transfer({ name: `${base}-step${meta.step}-${meta.kind}.ckpt`, bytes }, [bytes.buffer]);

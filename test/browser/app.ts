@@ -72,7 +72,13 @@ export async function downloadCheckpoint(page: Page, runId: string, kind: string
   await row.getByRole('button', { name: 'Checkpoints' }).click();
   const ck = page.locator(`[data-testid="ckpt-row"][data-kind="${kind}"]`).first();
   await ck.waitFor({ timeout: 60_000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), ck.getByRole('button', { name: 'Download' }).click()]);
+  // A download that never comes fails with what the page said instead (its error banner).
+  const said = page.getByTestId('error-banner');
+  const failed = said.waitFor({ state: 'visible', timeout: 120_000 }).then(async () => {
+    throw new Error(`no download: the page says ${await said.textContent()}`);
+  });
+  failed.catch(() => undefined);
+  const [download] = await Promise.all([Promise.race([page.waitForEvent('download'), failed]), ck.getByRole('button', { name: 'Download' }).click()]);
   const path = await download.path();
   return new Uint8Array(readFileSync(path));
 }
