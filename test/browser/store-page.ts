@@ -250,6 +250,26 @@ export function makeApi() {
       };
     },
 
+    /** Empties the database behind the store's back, as a browser that drops and recreates it leaves it. */
+    rawClear: async (d: string) => {
+      const idb = await rawOpen(d);
+      const tx = idb.transaction(S.OBJECT_STORE, 'readwrite');
+      tx.objectStore(S.OBJECT_STORE).clear();
+      await new Promise((res) => (tx.oncomplete = res));
+      idb.close();
+    },
+    recover: async (d: string) => attempt(async () => S.recoverFromVault(await db(d))),
+    /** Flips one byte of a run's safety copy in OPFS (`runs/<runId>.bin`), from the end. */
+    vaultFlip: async (d: string, runId: string) => {
+      const dir = await (await (await (await navigator.storage.getDirectory()).getDirectoryHandle('tabtrain-vault')).getDirectoryHandle(encodeURIComponent(d))).getDirectoryHandle('runs');
+      const fh = await dir.getFileHandle(`${encodeURIComponent(runId)}.bin`);
+      const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      bytes[bytes.length - 1] ^= 0x10;
+      const w = await fh.createWritable();
+      await w.write(bytes);
+      await w.close();
+    },
+
     arm: async (spec: FaultSpec) => arm(spec),
     faultFired: async () => fault.fired,
     disarm: async () => disarm(),

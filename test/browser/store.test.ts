@@ -383,3 +383,47 @@ describe('IndexedDB store', () => {
     }
   });
 });
+
+describe('safety copies (OPFS) and recovery', () => {
+  const files = [{ path: 'a.csv', seed: 5, n: 300 }];
+
+  it('a dropped database comes back: each run with its newest checkpoint (bit-exact), its dataset, and the save counter', async () => {
+    const d = 'vault-restore';
+    expect((await st('putRun', d, run('r', 10))).ok).toBe(true);
+    expect((await st('putDataset', d, ds('h1', 1), files)).ok).toBe(true);
+    for (const [id, step] of [['c1', 10], ['c2', 20]] as const) expect((await st('saveContents', d, ck(id, 'r', 'latest', step), step, 4096)).ok).toBe(true);
+    const seqBefore = (await st('rawKeys', d)).seq as number;
+    await st('rawClear', d);
+    const rec = await st('recover', d);
+    expect(rec.ok && rec.value).toEqual({ runs: [{ id: 'r', name: 'run r', step: 20, kind: 'latest' }], datasets: [{ hash: 'h1', name: 'ds h1' }], damaged: [] });
+    const back = await st('getRun', d, 'r');
+    expect([back?.status, back?.step]).toEqual(['interrupted', 20]); // it was 'running': nothing trains it now
+    expect((await st('list', d, 'r')).map((c) => c.id)).toEqual(['c2']);
+    expect(await st('checkContents', d, 'c2', 20, 4096)).toEqual({ ok: true, reason: null });
+    expect((await st('checkDataset', d, 'h1', files)).ok).toBe(true);
+    expect((await st('rawKeys', d)).seq).toBe(seqBefore);
+    // a new save counts on from the restored one: retention drops c2, not the new c3
+    expect((await st('saveContents', d, ck('c3', 'r', 'latest', 30), 30, 4096)).ok).toBe(true);
+    expect((await st('list', d, 'r')).map((c) => c.id)).toEqual(['c3']);
+    // nothing is restored twice
+    const again = await st('recover', d);
+    expect(again.ok && again.value).toEqual({ runs: [], datasets: [], damaged: [] });
+  });
+
+  it('what was deleted on purpose stays deleted; a damaged copy is named and not restored', async () => {
+    const d = 'vault-deletes';
+    for (const id of ['gone', 'kept', 'bad']) {
+      expect((await st('putRun', d, run(id, 10))).ok).toBe(true);
+      expect((await st('saveContents', d, ck(`${id}-1`, id, 'latest', 5), 5, 1024)).ok).toBe(true);
+    }
+    expect((await st('putDataset', d, ds('h2', 1), files)).ok).toBe(true);
+    await st('deleteRun', d, 'gone');
+    await st('deleteDataset', d, 'h2');
+    expect(await st('deleteCheckpoint', d, 'kept-1')).toBe(true);
+    await st('vaultFlip', d, 'bad');
+    await st('rawClear', d);
+    const rec = await st('recover', d);
+    expect(rec.ok && rec.value).toEqual({ runs: [], datasets: [], damaged: [`runs/${encodeURIComponent('bad')}.bin`] });
+    expect(await st('listRuns', d)).toEqual([]);
+  });
+});
