@@ -143,7 +143,9 @@ it('evicted storage: the page says which runs and datasets were lost instead of 
     await openApp(page, `${app.url}/?backend=cpu`);
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(1);
     const cdp = await s.context.newCDPSession(page);
-    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(app.url).origin, storageTypes: 'indexeddb' });
+    // Eviction takes the origin's whole storage: the database and the safety copies in OPFS
+    // (a database dropped alone comes back from the copies: test/browser/full-disk.test.ts).
+    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(app.url).origin, storageTypes: 'indexeddb,file_systems' });
     await page.reload();
     await openApp(page, `${app.url}/?backend=cpu`);
     const banner = page.getByTestId('eviction-banner');
