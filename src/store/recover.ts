@@ -4,7 +4,8 @@
 
 import { all, key, use, type DatasetRecord, type RunRecord, type Store, type StoredMeta } from './db';
 import { writeTx } from './tx';
-import { readVault } from './vault';
+import { listVault, readDatasetCopy, readRunCopy, type VaultDataset, type VaultRun } from './vault';
+import { readTx } from './tx';
 
 export interface Recovery {
   /** runs put back, each with the checkpoint it resumes from. */
@@ -21,24 +22,58 @@ export interface Recovery {
  */
 export async function recoverFromVault(store?: Store): Promise<Recovery> {
   const s = await use(store);
-  const vault = await readVault(s.dbName);
+  const vault = await listVault(s.dbName);
   const out: Recovery = { runs: [], datasets: [], damaged: vault.damaged };
   if (vault.runs.length === 0 && vault.datasets.length === 0) return out;
-  const needed = vault.runs.reduce((n, r) => n + r.bytes.byteLength, 0) + vault.datasets.reduce((n, d) => n + d.files.reduce((a, f) => a + f.bytes.byteLength, 0), 0);
-  return writeTx(s.kv, 'restoring runs from their safety copies', needed, (t) => {
-    let runs: RunRecord[] = [];
+  // The usual start-up: nothing is missing. Only headers were read; payloads are read only for
+  // what is restored (copies can be hundreds of MB in all).
+  const have = await readTx(s.kv, 'checking the stored runs against their safety copies', (t) => {
+    const h = { runs: new Set<string>(), withCheckpoint: new Set<string>(), datasets: new Set<string>() };
     let metas: StoredMeta[] = [];
-    let datasets: DatasetRecord[] = [];
-    let seq = 0;
-    t.getAll<RunRecord>(all('run'), (v) => (runs = v));
+    t.getAllKeys(all('run'), (keys) => keys.forEach((k) => h.runs.add((k as string[])[1])));
+    t.getAllKeys(all('dataset'), (keys) => keys.forEach((k) => h.datasets.add((k as string[])[1])));
     t.getAll<StoredMeta>(all('ckpt'), (v) => (metas = v));
-    t.getAll<DatasetRecord>(all('dataset'), (v) => (datasets = v));
+    t.getAllKeys(all('blob'), (keys) => {
+      const complete = new Set(keys.map((k) => (k as string[])[1]));
+      for (const m of metas) if (complete.has(m.id)) h.withCheckpoint.add(m.runId);
+    });
+    return () => h;
+  });
+  const lost = (id: string) => !(have.runs.has(id) && have.withCheckpoint.has(id));
+  const runs: VaultRun[] = [];
+  for (const e of vault.runs) {
+    const id = (e.header.run as RunRecord | undefined)?.id;
+    if (typeof id !== 'string' || !lost(id)) continue;
+    const copy = await readRunCopy(e);
+    if (copy) runs.push(copy);
+    else out.damaged.push(e.name);
+  }
+  const datasets: VaultDataset[] = [];
+  for (const e of vault.datasets) {
+    const hash = (e.header.record as DatasetRecord | undefined)?.hash;
+    if (typeof hash !== 'string' || have.datasets.has(hash)) continue;
+    const copy = await readDatasetCopy(e);
+    if (copy) datasets.push(copy);
+    else out.damaged.push(e.name);
+  }
+  if (runs.length === 0 && datasets.length === 0) return out;
+  const needed = runs.reduce((n, r) => n + r.bytes.byteLength, 0) + datasets.reduce((n, d) => n + d.files.reduce((a, f) => a + f.bytes.byteLength, 0), 0);
+  // The decision is made again inside the writing transaction: another tab may have restored
+  // or saved meanwhile.
+  return writeTx(s.kv, 'restoring runs from their safety copies', needed, (t) => {
+    let records: RunRecord[] = [];
+    let metas: StoredMeta[] = [];
+    let stored: DatasetRecord[] = [];
+    let seq = 0;
+    t.getAll<RunRecord>(all('run'), (v) => (records = v));
+    t.getAll<StoredMeta>(all('ckpt'), (v) => (metas = v));
+    t.getAll<DatasetRecord>(all('dataset'), (v) => (stored = v));
     t.get<number>(key.seq, (n) => (seq = n ?? 0));
     t.getAllKeys(all('blob'), (blobKeys) => {
       const complete = new Set(blobKeys.map((k) => (k as string[])[1]));
-      const runIds = new Set(runs.map((r) => r.id));
+      const runIds = new Set(records.map((r) => r.id));
       const withCheckpoint = new Set(metas.filter((m) => complete.has(m.id)).map((m) => m.runId));
-      for (const { run, meta, bytes } of vault.runs) {
+      for (const { run, meta, bytes } of runs) {
         if (runIds.has(run.id) && withCheckpoint.has(run.id)) continue;
         // The run was training when its copy was written: now nothing trains it.
         const status = run.status === 'running' ? 'interrupted' : run.status;
@@ -50,8 +85,8 @@ export async function recoverFromVault(store?: Store): Promise<Recovery> {
         out.runs.push({ id: run.id, name: run.name, step: meta.step, kind: meta.kind });
       }
       t.put(key.seq, seq);
-      const hashes = new Set(datasets.map((d) => d.hash));
-      for (const { record, files } of vault.datasets) {
+      const hashes = new Set(stored.map((d) => d.hash));
+      for (const { record, files } of datasets) {
         if (hashes.has(record.hash)) continue;
         t.put(key.files(record.hash), files);
         t.put(key.dataset(record.hash), record);

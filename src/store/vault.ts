@@ -68,20 +68,6 @@ function pack(header: object, payload: Uint8Array[]): Blob {
   return new Blob([n, json, ...payload] as BlobPart[]);
 }
 
-function unpack(buf: Uint8Array): { header: Record<string, unknown>; payload: Uint8Array } | null {
-  if (buf.byteLength < 4) return null;
-  const n = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0, true);
-  if (4 + n > buf.byteLength) return null;
-  try {
-    const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(4, 4 + n))) as Record<string, unknown>;
-    const payload = buf.subarray(4 + n);
-    if (typeof header !== 'object' || header === null || header.sum !== checksumOf(payload)) return null;
-    return { header, payload };
-  } catch {
-    return null;
-  }
-}
-
 async function write(dir: Dir, name: string, blob: Blob): Promise<void> {
   const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
   try {
@@ -135,50 +121,82 @@ export async function vaultForgetDataset(dbName: string, hash: string): Promise<
 /** A deleted checkpoint that is the run's copy: the copy goes (the run keeps its record in IndexedDB). */
 export async function vaultForgetCheckpoint(dbName: string, runId: string, checkpointId: string): Promise<void> {
   const dir = await sub(dbName, 'runs', false);
-  const held = dir && (await readOne(dir, fileName(runId)));
-  if (held && (held.header.meta as StoredMeta)?.id === checkpointId) await remove(dir, fileName(runId));
+  if (!dir) return;
+  let held: Awaited<ReturnType<typeof headerOf>> = null;
+  try {
+    held = await headerOf(await (await dir.getFileHandle(fileName(runId))).getFile());
+  } catch (e) {
+    if ((e as DOMException)?.name === 'NotFoundError') return;
+    throw e;
+  }
+  if ((held?.header.meta as StoredMeta | undefined)?.id === checkpointId) await remove(dir, fileName(runId));
 }
 
-async function readOne(dir: Dir, name: string): Promise<ReturnType<typeof unpack>> {
+/** A copy's header, read alone (a few hundred bytes): recovery reads payloads only of what it restores. */
+export interface VaultEntry {
+  /** `runs/<file>` or `datasets/<file>`, for messages. */
+  name: string;
+  header: Record<string, unknown>;
+  file: File;
+  /** where the payload starts in the file. */
+  at: number;
+}
+
+async function headerOf(file: File): Promise<{ header: Record<string, unknown>; at: number } | null> {
+  if (file.size < 4) return null;
+  const n = new DataView(await file.slice(0, 4).arrayBuffer()).getUint32(0, true);
+  if (4 + n > file.size) return null;
   try {
-    const file = await (await dir.getFileHandle(name)).getFile();
-    return unpack(new Uint8Array(await file.arrayBuffer()));
+    const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await file.slice(4, 4 + n).arrayBuffer())) as unknown;
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? { header: header as Record<string, unknown>, at: 4 + n } : null;
   } catch {
     return null;
   }
 }
 
-async function readAll(dir: Dir | null): Promise<{ name: string; entry: NonNullable<ReturnType<typeof unpack>> | null }[]> {
+/** The payload, or null when its checksum does not match the header's. */
+export async function payloadOf(e: VaultEntry): Promise<Uint8Array | null> {
+  const payload = new Uint8Array(await e.file.slice(e.at).arrayBuffer());
+  return e.header.sum === checksumOf(payload) ? payload : null;
+}
+
+async function headers(dbName: string, kind: 'runs' | 'datasets', damaged: string[]): Promise<VaultEntry[]> {
+  const dir = await sub(dbName, kind, false);
   if (!dir) return [];
-  const out: { name: string; entry: NonNullable<ReturnType<typeof unpack>> | null }[] = [];
+  const out: VaultEntry[] = [];
   for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
     if (h.kind !== 'file' || !name.endsWith('.bin')) continue;
-    out.push({ name, entry: await readOne(dir, name) });
+    const file = await (h as FileSystemFileHandle).getFile();
+    const head = await headerOf(file);
+    if (head) out.push({ name: `${kind}/${name}`, file, ...head });
+    else damaged.push(`${kind}/${name}`);
   }
   return out;
 }
 
-/** Every safety copy that reads back whole; `damaged` names the files that do not (left in place). */
-export async function readVault(dbName: string): Promise<{ runs: VaultRun[]; datasets: VaultDataset[]; damaged: string[] }> {
+/** The headers of every safety copy; `damaged` names the files whose header does not read. */
+export async function listVault(dbName: string): Promise<{ runs: VaultEntry[]; datasets: VaultEntry[]; damaged: string[] }> {
   const damaged: string[] = [];
-  const runs: VaultRun[] = [];
-  for (const { name, entry } of await readAll(await sub(dbName, 'runs', false))) {
-    if (!entry) damaged.push(`runs/${name}`);
-    else runs.push({ run: entry.header.run as RunRecord, meta: entry.header.meta as StoredMeta, bytes: entry.payload });
-  }
-  const datasets: VaultDataset[] = [];
-  for (const { name, entry } of await readAll(await sub(dbName, 'datasets', false))) {
-    if (!entry) {
-      damaged.push(`datasets/${name}`);
-      continue;
-    }
-    let at = 0;
-    const files = (entry.header.files as { path: string; bytes: number }[]).map((f) => {
-      const bytes = entry.payload.slice(at, at + f.bytes);
-      at += f.bytes;
-      return { path: f.path, bytes };
-    });
-    datasets.push({ record: entry.header.record as DatasetRecord, files });
-  }
+  const runs = await headers(dbName, 'runs', damaged);
+  const datasets = await headers(dbName, 'datasets', damaged);
   return { runs, datasets, damaged };
+}
+
+/** A run copy's contents (header + verified payload), or null when damaged. */
+export async function readRunCopy(e: VaultEntry): Promise<VaultRun | null> {
+  const bytes = await payloadOf(e);
+  return bytes && { run: e.header.run as RunRecord, meta: e.header.meta as StoredMeta, bytes };
+}
+
+/** A dataset copy's contents, or null when damaged. */
+export async function readDatasetCopy(e: VaultEntry): Promise<VaultDataset | null> {
+  const payload = await payloadOf(e);
+  if (!payload) return null;
+  let at = 0;
+  const files = (e.header.files as { path: string; bytes: number }[]).map((f) => {
+    const bytes = payload.slice(at, at + f.bytes);
+    at += f.bytes;
+    return { path: f.path, bytes };
+  });
+  return { record: e.header.record as DatasetRecord, files };
 }
