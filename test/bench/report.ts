@@ -59,6 +59,8 @@ export interface BackendResults {
   stepOverhead?: { label: string; tabtrainMs: number; bareMs: number; ratio: number; overheadUs: number; rounds: number } | { error: string };
 }
 
+import type { PeerResult } from './peers';
+
 export interface Results {
   schema: 1;
   startedAt: string;
@@ -69,6 +71,8 @@ export interface Results {
   node: Record<string, BackendResults>;
   dawn: { run: false; why: string };
   longTasks?: LongTaskResult;
+  /** workloads A and B against PyTorch on the CPU (test/bench/peers.ts). */
+  peers?: Record<string, PeerResult | { error: string }>;
   ratios: Record<string, Record<string, number>>;
   ratiosByBackend: Record<string, Record<string, Record<string, number>>>;
   goals: Record<string, { goal: string; met: Record<string, boolean> }>;
@@ -157,6 +161,10 @@ export function computeRatios(res: Results): void {
   if (res.longTasks) ratios.main_thread_long_tasks = { ...res.longTasks.byFamily };
   const growth = res.node.cpu?.growth;
   if (ok(growth)) ratios.tensor_growth_over_2000_steps = { mlp: growth.growth };
+  if (res.peers) {
+    ratios.cli_throughput_vs_torch_cpu = {};
+    for (const [w, r] of Object.entries(res.peers)) if (ok(r) && r.cliVsTorchCpu !== undefined) ratios.cli_throughput_vs_torch_cpu[w] = r.cliVsTorchCpu;
+  }
   res.ratios = ratios;
 
   res.ratiosByBackend = {};
@@ -187,13 +195,27 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 export function ratioTable(res: Results): string {
   const fams = ['mlp', 'cnn', 'charlm'];
-  const rows = Object.entries(res.ratios).map(([k, v]) => {
+  // ratios by workload (A, B: peers) have a table of their own (peerTable)
+  const byFamily = Object.entries(res.ratios).filter(([, v]) => Object.keys(v).every((f) => fams.includes(f)));
+  const rows = byFamily.map(([k, v]) => {
     const g = GOALS[k];
     const met = Object.entries(v).map(([f, x]) => (g?.test(x) ? '' : f)).filter(Boolean);
     const status = Object.keys(v).length === 0 ? 'n/a' : met.length ? `MISSED (${met.join(', ')})` : 'met';
     return [k, ...fams.map((f) => (f in v ? fmt(v[f], k.includes('tasks') || k.includes('growth') ? 0 : 3) : 'n/a')), g?.goal ?? '', status];
   });
   return table(['ratio (WebGPU, Chromium)', ...fams, 'goal', 'status'], rows);
+}
+
+/** Workloads A and B: steps/s of each side (median, with the spread over rounds) and the ratio. */
+export function peerTable(res: Results): string {
+  if (!res.peers) return '';
+  const spread = (xs: number[]) => (xs.length > 1 ? `${fmt(quantile(xs, 0.25), 2)}-${fmt(quantile(xs, 0.75), 2)}` : '-');
+  const rows = Object.entries(res.peers).map(([w, r]) => {
+    if (!ok(r)) return [w, 'error', '-', '-', '-', '-', r.error];
+    const t = r.torchCpu;
+    return [r.label, fmt(r.tabtrainCpu.stepsPerSec, 2), spread(r.tabtrainCpu.rounds), t ? fmt(t.stepsPerSec, 2) : '-', t ? spread(t.rounds) : '-', fmt(r.cliVsTorchCpu, 3), t ? `torch ${t.version}, ${t.threads} threads; first step ${fmt(r.tabtrainCpu.firstStepMs, 0)} ms vs ${fmt(t.firstStepMs, 0)} ms` : r.torchError ?? ''];
+  });
+  return table(['workload', 'tabtrain CLI steps/s', 'p25-p75', 'PyTorch CPU steps/s', 'p25-p75', 'cli_throughput_vs_torch_cpu', 'notes'], rows);
 }
 
 export function detailTables(res: Results): string {

@@ -5,7 +5,7 @@
 // bench-results/scaling.html. Progress goes to stderr. See docs/performance.md.
 //
 // Environment: BENCH_QUICK=1 (a short smoke run), BENCH_ONLY=a,b (phases: throughput,
-// overhead, overlap, io, scaling, resume, webgl, cpu, node), CHROMIUM_PATH.
+// overhead, overlap, io, scaling, resume, webgl, cpu, node, peers), CHROMIUM_PATH.
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -15,7 +15,7 @@ import type { BenchApi } from './bench.worker';
 import { log, type ThroughputResult } from './measure';
 import { DATA_SIZES, FAMILIES, IO, MAIN, SIZES, type BenchCase, type Family } from './models';
 import type { BackendResults, Results, ResumeLoad, ResumeResult } from './report';
-import { computeRatios, detailTables, ratioTable, scalingHtml } from './report';
+import { computeRatios, detailTables, peerTable, ratioTable, scalingHtml } from './report';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -278,6 +278,15 @@ async function main(): Promise<void> {
       results.errors.push(`node: ${errorOf(e).error}`);
     }
   }
+  if (want('peers')) {
+    log('peers: workloads A and B, tabtrain\'s CLI engine against PyTorch on the CPU');
+    const { runPeers } = await import('./peers');
+    try {
+      results.peers = await runPeers({ rounds: QUICK ? 1 : 5, steps: { A: QUICK ? 3 : 20, B: QUICK ? 2 : 5 } });
+    } catch (e) {
+      results.errors.push(`peers: ${errorOf(e).error}`);
+    }
+  }
   results.durationSec = (Date.now() - started) / 1000;
   results.machine.summary = `${results.machine.cpus} x ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, no GPU (SwiftShader), ${String(results.machine.userAgent ?? '').match(/Chrome\/[\d.]+/)?.[0] ?? 'no Chromium'}, Node ${process.version}`;
   results.notes.push(
@@ -294,6 +303,7 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, 'scaling.html'), scalingHtml(results));
   console.log(`\ntabtrain bench, ${results.startedAt}, ${results.durationSec.toFixed(0)} s on ${results.machine.summary}\n`);
   console.log(ratioTable(results));
+  if (results.peers) console.log(`\nPeers (CPU, this machine):\n${peerTable(results)}`);
   console.log('\n' + detailTables(results));
   if (results.errors.length) console.log(`\nErrors:\n${results.errors.map((e) => `- ${e}`).join('\n')}`);
   console.log(`\nWrote ${join('bench-results', 'latest.json')} and ${join('bench-results', 'scaling.html')}. Node on Dawn (real GPU): not run, ${results.dawn.why}.`);
