@@ -168,6 +168,8 @@ export function validateConfig(c: RunConfig): string | null {
   if (!(c.valFraction >= 0 && c.valFraction <= LIMITS.maxValFraction)) return `validation fraction must be in [0, ${LIMITS.maxValFraction}], got ${c.valFraction}`;
   if (!(c.clipNorm >= 0)) return 'clipNorm must be >= 0';
   if (!Array.isArray(c.freeze) || !c.freeze.every((p) => typeof p === 'string')) return 'freeze must be a list of name patterns';
+  if (c.freeze.length > LIMITS.freezePatterns) return `at most ${LIMITS.freezePatterns} freeze patterns, got ${c.freeze.length}`;
+  if (c.freeze.some((p) => p.length > LIMITS.freezePatternLength)) return `a freeze pattern is longer than ${LIMITS.freezePatternLength} characters`;
   if (!posInt(c.logEvery) || !posInt(c.evalEvery)) return 'logEvery and evalEvery must be positive integers';
   const t = c.target ?? {};
   if (t.steps === undefined && t.epochs === undefined) return 'set a number of steps or epochs';

@@ -11,6 +11,9 @@ export const LIMITS = {
   maxValFraction: 0.5,
   /** seeds are u32 (the RNG seeds from one 32-bit word). */
   maxSeed: 0xffffffff,
+  /** freeze patterns: how many, and how long each (they are echoed in messages and matched against every name). */
+  freezePatterns: 256,
+  freezePatternLength: 256,
 } as const;
 
 /** Settings every run has, whatever the model or optimizer. */
