@@ -9,6 +9,7 @@ import { splitSizes } from './cursor';
 import { familiesFor, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
+import { checkModelBudget } from './budget';
 import { ConfigError } from '../errors';
 
 export type Task = TaskKind | 'lm';
@@ -127,6 +128,7 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
   }
   const err = validateConfig(cfg);
   if (err) throw new ConfigError('invalid_config', err);
+  checkModelBudget(cfg.model, cfg.optimizer, cfg.batchSize); // before anything is allocated
   return cfg;
 }
 

@@ -2,11 +2,44 @@
 // are refused before anything is allocated, freeze patterns cannot backtrack for hours, and
 // evaluation stays bounded whatever the number of classes. No device: pure checks, plus a few
 // tiny trainers on the CPU backend.
-import { describe, expect, it } from 'vitest';
-import { makeConfig, validateConfig } from '../../src/engine/config';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { budgetFor, currentBudget, footprint, setBudget, type Budget } from '../../src/engine/budget';
+import { makeConfig, validateConfig, type RunConfig } from '../../src/engine/config';
 import { LIMITS } from '../../src/engine/defaults';
 import { applyFreeze, globMatch } from '../../src/engine/freeze';
-import { tabular } from '../support/synthetic';
+import { freshSession } from '../../src/engine/session';
+import { validateState } from '../../src/engine/state';
+import { Trainer } from '../../src/engine/trainer';
+import { hasCode } from '../../src/errors';
+import { join } from 'node:path';
+import { DATASETS, tabtrain, tempDir } from '../support/cli';
+import { images, tabular, text } from '../support/synthetic';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** The error `fn` throws (it must throw). */
+function thrown(fn: () => unknown): any {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+/** Runs `fn` with a budget in force, then puts the previous one back. */
+function under<T>(b: Budget, fn: () => T): T {
+  const was = currentBudget();
+  setBudget(b);
+  try {
+    return fn();
+  } finally {
+    setBudget(was);
+  }
+}
 
 /** Milliseconds `fn` takes (it runs synchronously). */
 function timed(fn: () => void): number {
@@ -56,3 +89,116 @@ describe('freeze patterns: a linear-time glob', () => {
     expect(validateConfig({ ...ok, freeze: ['head.*'] })).toBeNull();
   });
 });
+
+describe('model budget: refused from the config, before anything is allocated', () => {
+  const backends = [budgetFor('node'), budgetFor('webgpu'), budgetFor('webgpu', 256 * 2 ** 20), budgetFor('webgl')];
+
+  it('hidden [30000, 30000] is refused at once on every backend, naming the tensor, its size and the limit', () => {
+    for (const b of backends) {
+      const before = process.memoryUsage().arrayBuffers;
+      let e: any;
+      const ms = timed(() => (e = thrown(() => under(b, () => makeConfig(tabular(), { hidden: [30000, 30000] })))));
+      expect(ms).toBeLessThan(500);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50e6);
+      expect(e).toMatchObject({ name: 'ConfigError', code: 'model_too_large' });
+      expect(e.message).toMatch(/^model too large for (the CLI|the \w+ backend): layers.1.kernel \[30000, 30000\] would be 3.4 GiB, over the (1 GiB|2 GiB|256 MiB) limit for one tensor; choose a smaller model \(hidden layers, --hidden\)$/);
+      expect(e.details).toMatchObject({ backend: b.backend, largestBytes: 3.6e9, tensorLimitBytes: b.tensorBytes });
+    }
+  });
+
+  it('sizes past typed arrays (2^20 x 2^20) get the same refusal, not "Invalid typed array length"', () => {
+    const e = thrown(() => makeConfig(tabular(), { hidden: [2 ** 20, 2 ** 20] }));
+    expect(e.code).toBe('model_too_large');
+    expect(e.message).toMatch(/would be 4 TiB/);
+  });
+
+  it('the total counts gradients, optimizer state and activations, and says which batch size fits', () => {
+    // every tensor under 1 GiB, the whole over 4 GiB on WebGPU: 8 layers of 8192 x 8192 with AdamW
+    const e = thrown(() => under(budgetFor('webgpu'), () => makeConfig(tabular(), { hidden: Array(8).fill(8192) })));
+    expect(e.code).toBe('model_too_large');
+    expect(e.message).toMatch(/training needs about 7.1 GiB \(469,893,123 parameters 1.8 GiB, gradients and optimizer state 5.3 GiB, activations 64 MiB at batch size 32\), over the 4 GiB limit; choose a smaller model \(hidden layers, --hidden\)$/);
+    expect(e.details.neededBytes).toBeGreaterThan(e.details.limitBytes);
+    // a long context: the per-sample attention maps are what is too big, so a smaller batch fits
+    const ds = text(4000);
+    const o = { family: 'charlm' as const, contextLength: 512, dModel: 64, numHeads: 8, numLayers: 4, batchSize: 1024 };
+    const big = thrown(() => under(budgetFor('webgpu'), () => makeConfig(ds, o)));
+    expect(big.message).toMatch(/: the largest activation at batch size 1024 would be 8 GiB, over the 1 GiB limit for one tensor; choose a batch size of at most (\d+), or a smaller model \(context length, --context-length; model width \(dmodel\), --d-model; attention heads, --heads; layers, --layers\)$/);
+    const fits = big.details.maxBatchSize as number;
+    expect(fits).toBeGreaterThan(1);
+    expect(() => under(budgetFor('webgpu'), () => makeConfig(ds, { ...o, batchSize: fits }))).not.toThrow();
+    expect(() => under(budgetFor('webgpu'), () => makeConfig(ds, { ...o, batchSize: fits + 1 }))).toThrow(/model too large/);
+  });
+
+  it('the defaults and ordinary models fit every backend', () => {
+    for (const b of backends) {
+      under(b, () => {
+        makeConfig(tabular(), {});
+        makeConfig(tabular(), { hidden: [1024, 1024], batchSize: 1024 });
+        makeConfig(images(), { family: 'cnn' });
+        makeConfig(images(), { family: 'resnet', filters: [16, 32, 64], blocks: 2 });
+        makeConfig(text(4000), { family: 'charlm' });
+        makeConfig(text(4000), { family: 'charlm', contextLength: 256, dModel: 128, numHeads: 4, numLayers: 4, batchSize: 16 });
+      });
+    }
+    // the estimate is an upper bound of the real thing, not wildly off: the default MLP on iris-sized data
+    const f = footprint(makeConfig(tabular(), {}).model, makeConfig(tabular(), {}).optimizer);
+    expect(f.params).toBe(5 * 64 + 64 + 64 * 64 + 64 + 64 * 3 + 3);
+    expect(f.optimizer).toBe(3 * f.params); // gradients + AdamW's two moments
+  });
+
+  it('a checkpoint with contextLength 30000 is refused when read (plan, inspect, fresh, resume), allocating nothing', async () => {
+    const ds = text(2000);
+    const t = Trainer.create({ config: makeConfig(ds, { family: 'charlm', contextLength: 8, dModel: 8, numHeads: 2, numLayers: 1, batchSize: 4, steps: 2 }), dataset: ds });
+    const contents = await t.snapshot('latest');
+    t.dispose();
+    const st = contents.state as any;
+    st.config.model.contextLength = 30000;
+    const before = process.memoryUsage().arrayBuffers;
+    const t0 = performance.now();
+    const a = thrown(() => validateState(st));
+    const b = thrown(() => freshSession(contents, ds, {}));
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50e6);
+    for (const e of [a, b]) {
+      expect(hasCode(e, 'model_too_large')).toBe(true);
+      expect(e.message).toMatch(/model too large for the CLI: .* over the .* limit/);
+    }
+  });
+
+  it('the CLI refuses hidden 30000,30000 in seconds with the numbers, exit 1, no stack trace (it was OOM-killed)', () => {
+    const t0 = Date.now();
+    const r = tabtrain(['train', '--data', join(DATASETS, 'iris.csv'), '--hidden', '30000,30000', '--steps', '1', '--out', join(tempDir(), 'x.ckpt')]);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tabtrain: error: model too large for the CLI: layers.1.kernel \[30000, 30000\] would be 3.4 GiB, over the 2 GiB limit for one tensor; choose a smaller model \(hidden layers, --hidden\)\n/);
+    expect(r.stderr).not.toMatch(/at \w+ \(/);
+  });
+
+  it('a Trainer refuses an over-budget config that skipped makeConfig, before its initial values exist', () => {
+    const ok = makeConfig(tabular(), { hidden: [8] });
+    const config: RunConfig = { ...ok, model: { ...ok.model, hidden: [30000, 30000] } as RunConfig['model'] };
+    const before = process.memoryUsage().arrayBuffers;
+    const e = thrown(() => Trainer.create({ config, dataset: tabular() }));
+    expect(e.code).toBe('model_too_large');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50e6);
+  });
+
+  it('a charlm model makes its causal mask at the first forward pass, not when built', () => {
+    const ds = text(2000);
+    const cfg = makeConfig(ds, { family: 'charlm', contextLength: 64, dModel: 8, numHeads: 2, numLayers: 1, batchSize: 4, steps: 1 });
+    const n0 = tf.memory().numBytes;
+    const t = Trainer.create({ config: cfg, dataset: ds });
+    // parameters, optimizer slots and the data are on the device; a [64, 64] mask is not yet
+    const withoutMask = tf.memory().numBytes - n0;
+    t.stepOnce();
+    t.dispose();
+    expect(tf.memory().numBytes).toBe(n0);
+    expect(withoutMask).toBeLessThan(footprintBytesWithoutMask(cfg) + 4 * ds.ids.length + 64);
+  });
+});
+
+/** Parameters, slots and scalars of a config, without any activation or constant. */
+function footprintBytesWithoutMask(cfg: RunConfig): number {
+  const f = footprint(cfg.model, cfg.optimizer);
+  return 4 * (f.params + f.buffers + f.optimizer) - 4 * f.params; // gradients are not held between steps
+}
