@@ -22,6 +22,8 @@ export const LIMITS = {
     webgpu: { totalBytes: 4 * 2 ** 30, tensorBytes: 2 ** 30 },
     tab: { totalBytes: 2 * 2 ** 30, tensorBytes: 2 ** 30 },
   },
+  /** classes a confusion matrix shows; past it, the most frequent ones and 'other' (insight.ts). */
+  confusionClasses: 20,
   /** most layers (list items, stages, transformer blocks) a model may have. */
   layers: 1024,
   /** freeze patterns: how many, and how long each (they are echoed in messages and matched against every name). */

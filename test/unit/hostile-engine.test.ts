@@ -8,10 +8,12 @@ import { budgetFor, currentBudget, footprint, setBudget, type Budget } from '../
 import { makeConfig, validateConfig, type RunConfig } from '../../src/engine/config';
 import { LIMITS } from '../../src/engine/defaults';
 import { applyFreeze, globMatch } from '../../src/engine/freeze';
+import { confusionMatrix, summarizeConfusion } from '../../src/engine/insight';
 import { freshSession } from '../../src/engine/session';
 import { validateState } from '../../src/engine/state';
 import { Trainer } from '../../src/engine/trainer';
 import { hasCode } from '../../src/errors';
+import { NAME_MAX, nameText, showName } from '../../src/ui/names';
 import { join } from 'node:path';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { images, tabular, text } from '../support/synthetic';
@@ -202,3 +204,75 @@ function footprintBytesWithoutMask(cfg: RunConfig): number {
   const f = footprint(cfg.model, cfg.optimizer);
   return 4 * (f.params + f.buffers + f.optimizer) - 4 * f.params; // gradients are not held between steps
 }
+
+describe('evaluation with many classes stays bounded', () => {
+  it('summarizeConfusion: every class up to the limit, past it the most frequent true classes and an "other" row and column', () => {
+    const small = summarizeConfusion(Int32Array.from([0, 1, 2, 2]), Int32Array.from([0, 2, 2, 1]), ['a', 'b', 'c']);
+    expect(small).toEqual({ mode: 'full', numClasses: 3, samples: 4, classes: ['a', 'b', 'c'], indices: [0, 1, 2], matrix: [[1, 0, 0], [0, 0, 1], [0, 1, 1]] });
+
+    const k = 5000;
+    const names = Array.from({ length: k }, (_, i) => `class ${i}`);
+    const n = 512;
+    const truth = new Int32Array(n);
+    const pred = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      truth[i] = i < 100 ? 7 : i < 150 ? 4999 : (i * 37) % k; // two frequent classes, the rest spread out
+      pred[i] = i % 3 === 0 ? truth[i] : (truth[i] + 1) % k;
+    }
+    let s!: ReturnType<typeof summarizeConfusion>;
+    const ms = timed(() => (s = summarizeConfusion(truth, pred, names)));
+    expect(ms).toBeLessThan(100);
+    expect(s.mode).toBe('top');
+    expect(s.numClasses).toBe(k);
+    expect(s.classes.length).toBe(LIMITS.confusionClasses);
+    expect(s.indices.slice(0, 2)).toEqual([7, 4999]);
+    expect(s.classes.slice(0, 2)).toEqual(['class 7', 'class 4999']);
+    // rows and columns: the shown classes, then 'other'; every sample counted once
+    expect(s.matrix.length).toBe(LIMITS.confusionClasses + 1);
+    for (const row of s.matrix) expect(row.length).toBe(LIMITS.confusionClasses + 1);
+    expect(s.matrix.flat().reduce((a, b) => a + b, 0)).toBe(n);
+    expect(s.matrix[0][0]).toBe(34); // class 7 predicted right: i % 3 === 0 for i < 100
+    expect(JSON.stringify(s).length).toBeLessThan(10_000);
+  });
+
+  it('a trained classifier with 5,000 classes: the confusion summary is bounded, evaluation is chunked', async () => {
+    const ds = tabular(600, 4, 5000);
+    const t = Trainer.create({ config: makeConfig(ds, { hidden: [8], batchSize: 32, steps: 2, valFraction: 0.5 }), dataset: ds });
+    await t.train();
+    const s = (await confusionMatrix(t))!;
+    expect(s.mode).toBe('top');
+    expect(s.numClasses).toBe(5000);
+    expect(s.matrix.length).toBe(LIMITS.confusionClasses + 1);
+    expect(s.matrix.flat().reduce((a, b) => a + b, 0)).toBe(300);
+    expect(JSON.stringify(s).length).toBeLessThan(10_000);
+    t.dispose();
+  });
+});
+
+describe('names in the page: legible and honest (src/ui/names.ts, pure part)', () => {
+  it('bidirectional and control characters are shown as visible escapes', () => {
+    expect(nameText('x\u202etxt.ckpt')).toBe('x\\u202etxt.ckpt');
+    for (const c of ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c', '\n', '\u001b', '\u0000', '\u009b']) {
+      const shown = nameText(`a${c}b`);
+      expect(shown).toBe(`a\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}b`);
+    }
+    const s = showName('x\u202etxt.ckpt');
+    expect(s).toEqual({ text: 'x\\u202etxt.ckpt', full: 'x\\u202etxt.ckpt', changed: true });
+    // ordinary names, right-to-left letters and emoji pass as they are
+    for (const ok of ['iris.csv', 'שלום.csv', 'données 😀.csv', 'a b c']) expect(showName(ok)).toEqual({ text: ok, full: ok, changed: false });
+  });
+
+  it('a 1 MB name is cut for the view, its full text kept for the title up to a bound', () => {
+    const big = 'n'.repeat(1 << 20);
+    const s = showName(big);
+    expect(s.text).toBe(`${'n'.repeat(NAME_MAX)}\u2026`);
+    expect(s.changed).toBe(true);
+    expect(s.full.length).toBeLessThan(5000);
+    expect(s.full).toMatch(/\(1,048,576 characters in all\)$/);
+    expect(showName('n'.repeat(3000)).full).toBe('n'.repeat(3000));
+    // never cut between the halves of a surrogate pair
+    const emoji = `${'a'.repeat(NAME_MAX - 1)}😀😀`;
+    expect(nameText(emoji)).toBe(`${'a'.repeat(NAME_MAX - 1)}\u2026`);
+    expect(nameText('abcdef', 3)).toBe('abc\u2026');
+  });
+});
