@@ -47,7 +47,7 @@ export function renderInspection(x: CheckpointInspection): HTMLElement {
     'div',
     { class: 'inspection', 'data-testid': 'ckpt-inspection' },
     // every value may come from a hostile file: names shown neutralised and cut (names.ts)
-    h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, nameEl(v, 200))]).flat()),
+    h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, nameEl(v, 400))]).flat()),
     h('details', {}, h('summary', {}, 'Model spec'), h('ul', {}, spec.map((s) => h('li', {}, h('code', {}, nameEl(s, 200)))))),
     h(
       'details',

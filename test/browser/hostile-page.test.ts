@@ -50,3 +50,27 @@ it('2,000 classes and a bidi-spoofed file name: trains to its evaluations, the p
     await s.close();
   }
 });
+
+it('on WebGPU, hidden 30000,30000 is refused from the config with the numbers, not a raw "createBuffer failed"', async () => {
+  const s = await openBrowser();
+  try {
+    const page = s.page;
+    await openApp(page, `${app.url}/?sample=iris`);
+    const backend = (await page.getByTestId('backend-status').textContent()) ?? '';
+    const name = /webgpu/i.test(backend) ? 'webgpu' : 'cpu';
+    await expect.poll(() => page.getByTestId('dataset-preview').textContent(), { timeout: 60_000 }).toMatch(/species/);
+    await page.getByTestId('run-form').locator('[name="family"]').waitFor();
+    await fillForm(page, { hidden: '30000, 30000', lengthUnit: 'steps', length: '2' });
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const err = page.getByTestId('error-banner');
+    await expect.poll(() => err.textContent(), { timeout: 60_000 }).toMatch(
+      new RegExp(`model too large for the ${name} backend: layers\\.1\\.kernel \\[30000, 30000\\] would be 3\\.4 GiB, over the (1 GiB|\\d+ MiB) limit for one tensor`),
+    );
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(await page.getByTestId('run-row').count()).toBe(0);
+    expect(s.logs.filter((l) => /createBuffer|pageerror/.test(l))).toEqual([]);
+  } finally {
+    await s.close();
+  }
+});
