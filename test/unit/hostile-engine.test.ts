@@ -8,7 +8,9 @@ import { budgetFor, currentBudget, footprint, setBudget, type Budget } from '../
 import { makeConfig, validateConfig, type RunConfig } from '../../src/engine/config';
 import { LIMITS } from '../../src/engine/defaults';
 import { applyFreeze, globMatch } from '../../src/engine/freeze';
-import { confusionMatrix, summarizeConfusion } from '../../src/engine/insight';
+import { confusionMatrix, generateText, summarizeConfusion } from '../../src/engine/insight';
+import { validateSpec } from '../../src/engine/models';
+import type { TextDataset } from '../../src/engine/data/types';
 import { freshSession } from '../../src/engine/session';
 import { validateState } from '../../src/engine/state';
 import { Trainer } from '../../src/engine/trainer';
@@ -246,6 +248,26 @@ describe('evaluation with many classes stays bounded', () => {
     expect(s.matrix.flat().reduce((a, b) => a + b, 0)).toBe(300);
     expect(JSON.stringify(s).length).toBeLessThan(10_000);
     t.dispose();
+  });
+});
+
+describe('no large array spread into a call', () => {
+  it('sampling text from a 200,000-character vocabulary (Math.max(...logits) overflowed the stack)', async () => {
+    const V = 200_000;
+    const ids = Int32Array.from({ length: 400 }, (_, i) => (i * 7919) % V);
+    const ds: TextDataset = { kind: 'text', ids, vocab: Array.from({ length: V }, (_, i) => `<${i}>`), notes: [], fingerprint: { sha256: 'dd'.padEnd(64, '0'), summary: 'wide vocabulary', shape: {} } };
+    const t = Trainer.create({ config: makeConfig(ds, { family: 'charlm', contextLength: 4, dModel: 4, numHeads: 1, numLayers: 1, batchSize: 4, steps: 1 }), dataset: ds });
+    const out = await generateText(t, 2, 1);
+    t.dispose();
+    expect(out).toMatch(/^<\d+><\d+>$/);
+  });
+
+  it('a model spec with 2,000 layers from a file is refused in a short message', () => {
+    const ok = makeConfig(tabular(), { hidden: [8] }).model;
+    const msg = validateSpec({ ...ok, hidden: Array(2000).fill(8) } as typeof ok)!;
+    expect(msg).toMatch(/^mlp: Hidden layers: expected comma-separated integers in \[1, 1048576\] \(at most 1024\), got \[8,8,8.*\.\.\. \(2000 items\)$/);
+    expect(msg.length).toBeLessThan(300);
+    expect(() => makeConfig(text(2000), { family: 'charlm', numLayers: 2000 })).toThrow(/Layers: expected an integer in \[1, 1024\], got 2000/);
   });
 });
 
