@@ -48,27 +48,31 @@ export function summarizeConfusion(truth: ArrayLike<number>, pred: ArrayLike<num
 
 /**
  * The confusion summary over the evaluated validation samples, forwarded in chunks of the batch
- * size (one forward over all of them held every activation at 512 samples). One readback per chunk.
+ * size (one forward over all of them held every activation at 512 samples, more than training
+ * holds and more than the model budget checked). One readback at the end.
  */
 export async function confusionMatrix(t: Trainer): Promise<ConfusionSummary | null> {
   if (t.config.task !== 'classification' || t.dataset.kind === 'text' || t.valIds.length === 0) return null;
   const ids = t.valIds.subarray(0, Math.min(t.valIds.length, MAX_EVAL_SAMPLES));
-  const truth = new Int32Array(ids.length);
-  const pred = new Int32Array(ids.length);
   const B = t.config.batchSize;
+  const parts: tf.Tensor[] = [];
   for (let i = 0; i < ids.length; i += B) {
     const chunk = ids.subarray(i, Math.min(ids.length, i + B));
-    const { ty, py } = tf.tidy(() => {
-      const { x, y } = t.data.batch(chunk);
-      const logits = t.model.forward(t.modelTensors, x, { training: false, dropoutSeed: 0 });
-      return { ty: tf.cast(y, 'int32'), py: tf.argMax(logits, 1) };
-    });
-    const [a, b] = await Promise.all([ty.data(), py.data()]); // a sync point, at eval steps only
-    tf.dispose([ty, py]);
-    truth.set(a, i);
-    pred.set(b, i);
+    parts.push(
+      tf.tidy(() => {
+        const { x, y } = t.data.batch(chunk);
+        const logits = t.model.forward(t.modelTensors, x, { training: false, dropoutSeed: 0 });
+        return tf.stack([tf.cast(y, 'int32'), tf.cast(tf.argMax(logits, 1), 'int32')]); // [2, n]: truth, prediction
+      }),
+    );
   }
-  return summarizeConfusion(truth, pred, t.dataset.classes);
+  // a chain of two-way concats, not one concat of many: one storage buffer per input breaks on WebGPU
+  const all = tf.tidy(() => parts.reduce((acc, p) => tf.concat([acc, p], 1)));
+  tf.dispose(parts);
+  const both = (await all.data()) as Int32Array; // a sync point, at eval steps only
+  all.dispose();
+  const n = ids.length;
+  return summarizeConfusion(both.subarray(0, n), both.subarray(n, 2 * n), t.dataset.classes);
 }
 
 /**

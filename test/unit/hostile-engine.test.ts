@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { budgetFor, currentBudget, footprint, setBudget, type Budget } from '../../src/engine/budget';
 import { makeConfig, validateConfig, type RunConfig } from '../../src/engine/config';
 import { LIMITS } from '../../src/engine/defaults';
+import { evaluate } from '../../src/engine/evaluate';
 import { applyFreeze, globMatch } from '../../src/engine/freeze';
 import { confusionMatrix, generateText, summarizeConfusion } from '../../src/engine/insight';
 import { validateSpec } from '../../src/engine/models';
@@ -248,6 +249,21 @@ describe('evaluation with many classes stays bounded', () => {
     expect(s.matrix.flat().reduce((a, b) => a + b, 0)).toBe(300);
     expect(JSON.stringify(s).length).toBeLessThan(10_000);
     t.dispose();
+  });
+
+  it('the chunked summary agrees with evaluation: its diagonal over the samples is the validation accuracy', async () => {
+    const ds = tabular(200, 5, 3);
+    const t = Trainer.create({ config: makeConfig(ds, { hidden: [8], batchSize: 16, steps: 6, valFraction: 0.3, seed: 4 }), dataset: ds });
+    await t.train();
+    const s = (await confusionMatrix(t))!;
+    const { valAccuracy } = await evaluate(t, t.valIds, t.data);
+    t.dispose();
+    expect(s.mode).toBe('full');
+    expect(s.samples).toBe(60);
+    const diag = s.matrix.reduce((a, row, i) => a + row[i], 0);
+    expect(diag / s.samples).toBe(valAccuracy);
+    // rows are the true classes: their sums are the validation split's class counts
+    expect(s.matrix.map((r) => r.reduce((a, b) => a + b, 0))).toEqual([0, 1, 2].map((c) => Array.from(t.valIds).filter((i) => ds.y[i] === c).length));
   });
 });
 
