@@ -129,7 +129,7 @@ export function renderPreview(host: HTMLElement, p: DatasetPreview, handlers: Pr
   if (p.notes.length > 0) blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Notes'), h('ul', { class: 'notes' }, p.notes.map((n) => h('li', {}, nameText(n, 1000))))));
   if (p.sampleRows && p.sampleRows.length > 1) {
     const [head, ...rows] = p.sampleRows;
-    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'First rows'), h('div', { class: 'scroll-x' }, table((head ?? []).map((c) => nameEl(c)), rows.map((r) => r.map((c) => nameEl(c))), { class: 'compact sample-rows' }))));
+    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'First rows'), h('div', { class: 'scroll-x' }, table((head ?? []).slice(0, SHOWN).map((c) => nameEl(c)), rows.map((r) => r.slice(0, SHOWN).map((c) => nameEl(c))), { class: 'compact sample-rows' }))));
   }
   if (p.vocabulary && p.vocabulary.length > 0) {
     blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Vocabulary'), h('p', { class: 'vocab' }, p.vocabulary.map((c) => neutralise(showChar(c))).join(' '))));
