@@ -125,7 +125,9 @@ export type ConfigErrorCode =
   /** An optimizer kind no registry entry has (a typo, a newer file). */
   | 'unknown_optimizer'
   /** A setting the chosen optimizer does not have (`--momentum` with AdamW): refused, not ignored. */
-  | 'foreign_setting';
+  | 'foreign_setting'
+  /** The model's estimated memory (or one tensor) is over the backend's limit (engine/budget.ts); nothing was allocated. */
+  | 'model_too_large';
 
 /** A run's settings, model spec or saved training state are refused before anything trains. */
 export class ConfigError extends TabtrainError {

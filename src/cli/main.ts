@@ -103,7 +103,7 @@ async function list(positionals: string[], flags: Flags): Promise<number> {
     process.stdout.write(`${dir}: no checkpoints (.ckpt files)\n`);
     return 0;
   }
-  const w = Math.max(4, ...rows.map((r) => r.file.length));
+  const w = rows.reduce((m, r) => Math.max(m, r.file.length), 4); // no spread: a folder may hold many files
   const lines = [`${'file'.padEnd(w)}  ${'kind'.padEnd(8)} ${'step'.padStart(8)} ${'epoch'.padStart(6)} ${'val_loss'.padStart(9)}  created`];
   for (const r of rows) {
     if ('error' in r) lines.push(`${r.file.padEnd(w)}  unreadable: ${r.error}`);

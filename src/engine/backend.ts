@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { budgetFor, setBudget } from './budget';
 
 /**
  * Turns off the WebGPU kernels whose float atomics make results vary from run to run
@@ -30,5 +31,15 @@ export async function useBackend(name: string): Promise<{ ok: boolean; backend: 
     return { ok: false, backend, reason };
   }
   configureDeterminism();
+  // the model budget follows the backend (budget.ts): a tab's WebGPU also has its device's own buffer limit
+  setBudget(budgetFor(backend, backend === 'webgpu' ? webgpuBufferLimit() : undefined));
   return { ok: true, backend };
+}
+
+/** The WebGPU device's largest buffer a kernel can bind, when tfjs exposes its device. */
+function webgpuBufferLimit(): number | undefined {
+  const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number } } }).device?.limits;
+  if (!limits) return undefined;
+  const both = [limits.maxStorageBufferBindingSize, limits.maxBufferSize].filter((n): n is number => typeof n === 'number' && n > 0);
+  return both.length ? Math.min(both[0], both[both.length - 1]) : undefined;
 }

@@ -9,6 +9,7 @@ import { splitSizes } from './cursor';
 import { familiesFor, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
+import { checkModelBudget } from './budget';
 import { ConfigError } from '../errors';
 
 export type Task = TaskKind | 'lm';
@@ -127,6 +128,7 @@ export function makeConfig(ds: Dataset, o: ConfigOverrides = {}, data: RunConfig
   }
   const err = validateConfig(cfg);
   if (err) throw new ConfigError('invalid_config', err);
+  checkModelBudget(cfg.model, cfg.optimizer, cfg.batchSize); // before anything is allocated
   return cfg;
 }
 
@@ -168,6 +170,8 @@ export function validateConfig(c: RunConfig): string | null {
   if (!(c.valFraction >= 0 && c.valFraction <= LIMITS.maxValFraction)) return `validation fraction must be in [0, ${LIMITS.maxValFraction}], got ${c.valFraction}`;
   if (!(c.clipNorm >= 0)) return 'clipNorm must be >= 0';
   if (!Array.isArray(c.freeze) || !c.freeze.every((p) => typeof p === 'string')) return 'freeze must be a list of name patterns';
+  if (c.freeze.length > LIMITS.freezePatterns) return `at most ${LIMITS.freezePatterns} freeze patterns, got ${c.freeze.length}`;
+  if (c.freeze.some((p) => p.length > LIMITS.freezePatternLength)) return `a freeze pattern is longer than ${LIMITS.freezePatternLength} characters`;
   if (!posInt(c.logEvery) || !posInt(c.evalEvery)) return 'logEvery and evalEvery must be positive integers';
   const t = c.target ?? {};
   if (t.steps === undefined && t.epochs === undefined) return 'set a number of steps or epochs';

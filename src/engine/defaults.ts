@@ -11,6 +11,24 @@ export const LIMITS = {
   maxValFraction: 0.5,
   /** seeds are u32 (the RNG seeds from one 32-bit word). */
   maxSeed: 0xffffffff,
+  /**
+   * Model memory (budget.ts): everything a training step holds (parameters, gradients, optimizer
+   * state, activations), and one tensor. Round numbers that stop hostile sizes before they are
+   * allocated, not measurements of a machine: the CLI ('node'), WebGPU in a tab (one tensor is
+   * also held to the device's own buffer limit), and a tab's other backends (WebGL, CPU, wasm).
+   */
+  modelMemory: {
+    node: { totalBytes: 8 * 2 ** 30, tensorBytes: 2 * 2 ** 30 },
+    webgpu: { totalBytes: 4 * 2 ** 30, tensorBytes: 2 ** 30 },
+    tab: { totalBytes: 2 * 2 ** 30, tensorBytes: 2 ** 30 },
+  },
+  /** classes a confusion matrix shows; past it, the most frequent ones and 'other' (insight.ts). */
+  confusionClasses: 20,
+  /** most layers (list items, stages, transformer blocks) a model may have. */
+  layers: 1024,
+  /** freeze patterns: how many, and how long each (they are echoed in messages and matched against every name). */
+  freezePatterns: 256,
+  freezePatternLength: 256,
 } as const;
 
 /** Settings every run has, whatever the model or optimizer. */

@@ -42,13 +42,17 @@ function inRange(f: FieldDesc, v: number): boolean {
 /** What a valid value looks like, for messages: "an integer in [1, 1048576]". */
 export function describeField(f: FieldDesc): string {
   const what = f.kind === 'int' ? 'an integer' : f.kind === 'float' ? 'a number' : f.maxItems === 1 ? 'one integer' : 'comma-separated integers';
-  return `${what} in ${range(f)}`;
+  const most = f.kind === 'ints' && f.maxItems !== undefined && f.maxItems > 1 ? ` (at most ${f.maxItems})` : '';
+  return `${what} in ${range(f)}${most}`;
 }
 
 /** Null when `v` is a valid value of `f`, else a message naming the setting. */
 export function checkField(f: FieldDesc, v: unknown): string | null {
   const ok = f.kind === 'ints' ? Array.isArray(v) && v.length > 0 && v.length <= (f.maxItems ?? Infinity) && v.every((x) => typeof x === 'number' && inRange(f, x)) : typeof v === 'number' && inRange(f, v);
-  return ok ? null : `${f.label}: expected ${describeField(f)}, got ${JSON.stringify(v)}`;
+  if (ok) return null;
+  // a hostile value (a million-item list from a file) is shown cut, not in full
+  const got = JSON.stringify(v) ?? String(v);
+  return `${f.label}: expected ${describeField(f)}, got ${got.length > 80 ? `${got.slice(0, 80)}... (${Array.isArray(v) ? `${v.length} items` : `${got.length} characters`})` : got}`;
 }
 
 /** Parses text typed by a person (a flag, a form input). Returns the value or a message. */

@@ -8,6 +8,7 @@ import { splitSizes, stepsToEpochs } from './cursor';
 import type { Dataset, ParseOptions } from './data/types';
 import { numSamples } from './device-data';
 import { applyFreeze } from './freeze';
+import { checkModelBudget } from './budget';
 import { allFields, familyDef, modelTensors, paramDefs, positionsOf, specFor } from './models';
 import { allOptimizerFields, optimizerDef, slotNames } from './optim';
 import { DIVERGES, RESUME_RULES, resumeRule, type ResumeRule } from './resume-rules';
@@ -158,6 +159,7 @@ export function resumeConfig(saved: RunConfig, o: ResumeOverrides, at?: ResumePo
 
   const err = validateConfig(config);
   if (err) throw new ConfigError('invalid_config', `cannot resume with these settings: ${err}`);
+  checkModelBudget(config.model, config.optimizer, config.batchSize); // a new batch size may not fit
   return { config, warnings };
 }
 

@@ -6,6 +6,7 @@ import { validateConfig, type RunConfig } from './config';
 import type { CursorState } from './cursor';
 import type { Dataset, Fingerprint } from './data/types';
 import type { RngState } from './rng';
+import { checkModelBudget } from './budget';
 import { ConfigError } from '../errors';
 
 export type CheckpointKind = 'latest' | 'best' | 'periodic' | 'final';
@@ -236,6 +237,10 @@ export function validateState(s: unknown): StateMeta {
   if (!isObj(st.config)) fail('missing config');
   const cfgErr = validateConfig(st.config as unknown as RunConfig);
   if (cfgErr) fail(`config: ${cfgErr}`);
+  // A model that could not train here at any batch size is refused now, before its plan is
+  // shown or anything is allocated (resume and fresh check the batch size they will use).
+  const cfg = st.config as unknown as RunConfig;
+  checkModelBudget(cfg.model, cfg.optimizer, 1);
   if (!isNat(st.step)) fail('step is not a non-negative integer');
   const c = st.cursor as Record<string, unknown>;
   if (!isObj(c) || !isNat(c.epoch) || !isNat(c.index) || !Array.isArray(c.epochRng) || c.epochRng.length !== 4 || !c.epochRng.every(isU32)) {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
 import type { CkptContents } from '../ckpt/types';
 import { configureDeterminism } from './backend';
+import { checkModelBudget } from './budget';
 import type { RunConfig, Target } from './config';
 import { Cursor, splitIndices, stepsToEpochs } from './cursor';
 import type { Dataset } from './data/types';
@@ -158,6 +159,7 @@ export class Trainer {
   /** A new run: from scratch, or fresh from another checkpoint's weights (fresh optimizer, schedule, data order). */
   static create(init: TrainerInit): Trainer {
     const { config, dataset } = init;
+    checkModelBudget(config.model, config.optimizer, config.batchSize); // before the initial values are made
     const { params, buffers } = initialTensors(config);
     const lineage: Lineage = { runId: init.runId ?? newRunId(), origin: 'scratch', resumedAt: [] };
     let report: FreshReport | undefined;
@@ -187,6 +189,7 @@ export class Trainer {
    */
   static resume(contents: CkptContents, dataset: Dataset, config?: RunConfig, device?: string): Trainer {
     const cfg = config ?? validateState(contents.state).config;
+    checkModelBudget(cfg.model, cfg.optimizer, cfg.batchSize);
     const { state } = fromCkpt(contents, new Set(bufferDefs(cfg.model).map((b) => b.name)));
     const compat = checkResumeCompat(
       contents.tensors.filter((t) => t.name.startsWith('model.')),

@@ -1,6 +1,7 @@
 // Page-wide messages: the dismissible error banner (role=alert), the polite status line, and
 // the backend banner. Messages are one plain line; a stack trace never reaches the page.
 import { button, h, replace } from './dom';
+import { nameText } from './names';
 
 /** One line a person can read, from anything thrown (worker errors arrive rebuilt as Error). */
 export function messageOf(e: unknown): string {
@@ -28,7 +29,7 @@ export class ErrorBanner {
   }
 
   show(e: unknown): void {
-    this.text.textContent = messageOf(e);
+    this.text.textContent = nameText(messageOf(e), 2000); // messages quote file, column and class names
     this.el.hidden = false;
   }
 
@@ -45,7 +46,7 @@ export class StatusLine {
     this.el = h('p', { class: 'status-line', role: 'status', 'aria-live': 'polite', 'data-testid': 'status-line' });
   }
   say(msg: string): void {
-    this.el.textContent = msg;
+    this.el.textContent = nameText(msg, 2000); // messages quote file and run names
   }
 }
 
@@ -56,7 +57,7 @@ export class InfoBanner {
     this.el = h('div', { class: 'banner banner-info', 'data-testid': testid, hidden: true, role: 'note' });
   }
   show(...parts: (string | Node)[]): void {
-    replace(this.el, ...parts);
+    replace(this.el, parts.map((p) => (typeof p === 'string' ? nameText(p, 2000) : p))); // the eviction notice lists run and file names
     this.el.hidden = false;
   }
   hide(): void {

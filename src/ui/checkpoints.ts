@@ -6,6 +6,7 @@ import { choicesOf, isRolling, withCheckpoint, type Ctx } from './ctx';
 import { button, debounce, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace, whileDisabled } from './dom';
 import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
+import { nameEl, nameText } from './names';
 
 /** Saves bytes as a file through a temporary object URL and `<a download>`. */
 export function download(name: string, bytes: Uint8Array): void {
@@ -45,13 +46,14 @@ export function renderInspection(x: CheckpointInspection): HTMLElement {
   return h(
     'div',
     { class: 'inspection', 'data-testid': 'ckpt-inspection' },
-    h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]).flat()),
-    h('details', {}, h('summary', {}, 'Model spec'), h('ul', {}, spec.map((s) => h('li', {}, h('code', {}, s))))),
+    // every value may come from a hostile file: names shown neutralised and cut (names.ts)
+    h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, nameEl(v, 400))]).flat()),
+    h('details', {}, h('summary', {}, 'Model spec'), h('ul', {}, spec.map((s) => h('li', {}, h('code', {}, nameEl(s, 200)))))),
     h(
       'details',
       {},
       h('summary', {}, `Tensors (${x.tensors.length})`),
-      h('div', { class: 'scroll-x' }, h('table', { class: 'compact' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Shape'))), h('tbody', {}, x.tensors.map((t) => h('tr', {}, h('td', {}, h('code', {}, t.name)), h('td', {}, `[${t.shape.join(', ')}]`)))))),
+      h('div', { class: 'scroll-x' }, h('table', { class: 'compact' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Shape'))), h('tbody', {}, x.tensors.map((t) => h('tr', {}, h('td', {}, h('code', {}, nameEl(t.name))), h('td', {}, `[${t.shape.join(', ')}]`)))))),
     ),
   );
 }
@@ -108,7 +110,7 @@ export class CheckpointBrowser {
   async show(run: RunSummary): Promise<void> {
     const switched = this.run?.id !== run.id;
     this.run = run;
-    this.title.textContent = `Checkpoints of ${run.name}`;
+    this.title.textContent = `Checkpoints of ${nameText(run.name)}`;
     this.el.hidden = false;
     if (switched) {
       replace(this.detail);
@@ -153,7 +155,7 @@ export class CheckpointBrowser {
     // Rows are kept by slot (latest, best and final are rolling: a new file replaces the old
     // one), so a checkpoint written during training moves no button under the pointer.
     if (!this.list.isConnected) replace(this.listBox, this.branchLine, this.list);
-    this.list.setAttribute('aria-label', `Checkpoints of ${run.name}`);
+    this.list.setAttribute('aria-label', `Checkpoints of ${nameText(run.name)}`);
     const seen = new Set<string>();
     for (const c of cks) {
       const key = c.kind === 'periodic' ? c.id : c.kind;

@@ -10,6 +10,7 @@ import { renderPreview, valFractionInput } from './dataset-preview';
 import { button, h, whileDisabled } from './dom';
 import { fetchSample, pickers, SAMPLES, type PickedFile } from './dropzone';
 import type { RunFormValues } from './run-form';
+import { nameText } from './names';
 
 const LAST = 'tabtrain.lastDataset';
 
@@ -151,7 +152,7 @@ export class DataPanel {
   private showParse(fraction: number, what: string): void {
     this.parseBox.hidden = false;
     this.parseBar.value = Math.max(0, Math.min(1, fraction));
-    this.parseWhat.textContent = what;
+    this.parseWhat.textContent = nameText(what, 300); // names the file being read
   }
 
   private async show(p: DatasetPreview): Promise<void> {

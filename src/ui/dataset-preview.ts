@@ -5,6 +5,13 @@ import { LIMITS } from '../engine/defaults';
 import type { TaskKind } from '../engine/data/types';
 import type { DataChoices, DatasetPreview } from '../worker/protocol';
 import { field, fmtBytes, h, numberInput, replace, select, showChar, table } from './dom';
+import { nameEl, nameText, neutralise } from './names';
+
+/** Classes and column chips shown; a CSV with 100,000 classes or 20,000 columns says how many more there are. */
+const SHOWN = 200;
+
+/** `items` past SHOWN as one line: "... and 99,800 more". */
+const more = (n: number, what: string) => (n > SHOWN ? h('p', { class: 'muted', 'data-testid': 'more' }, `... and ${(n - SHOWN).toLocaleString('en-US')} more ${what} (not shown)`) : null);
 
 export interface PreviewHandlers {
   /** label or task changed: re-parse. */
@@ -20,15 +27,19 @@ function facts(rows: [string, string | number | Node][]): HTMLElement {
 function classesTable(p: DatasetPreview): HTMLElement | null {
   if (!p.classes || p.classes.length === 0) return null;
   const total = p.classes.reduce((s, c) => s + c.count, 0) || 1;
+  // the most frequent first when there are more than the view shows
+  const shown = p.classes.length > SHOWN ? p.classes.slice().sort((a, b) => b.count - a.count).slice(0, SHOWN) : p.classes;
   return h(
     'div',
     { class: 'block' },
-    h('h4', {}, `Classes (${p.classes.length})`),
+    h('h4', {}, `Classes (${p.classes.length.toLocaleString('en-US')})`),
+    p.classes.length > SHOWN ? h('p', { class: 'hint' }, `The ${SHOWN} most frequent classes.`) : null,
     table(
       ['Class', 'Count', 'Share'],
-      p.classes.map((c) => [c.name, c.count, `${((100 * c.count) / total).toFixed(1)}%`]),
+      shown.map((c) => [nameEl(c.name), c.count, `${((100 * c.count) / total).toFixed(1)}%`]),
       { class: 'compact' },
     ),
+    more(p.classes.length, 'classes'),
   );
 }
 
@@ -37,7 +48,7 @@ function thumbnails(p: DatasetPreview): HTMLElement | null {
   const byClass = new Map<string, HTMLCanvasElement[]>();
   for (const t of p.thumbnails) {
     if (t.rgba.length !== t.width * t.height * 4 || t.width === 0 || t.height === 0) continue;
-    const c = h('canvas', { width: t.width, height: t.height, class: 'thumb', role: 'img', 'aria-label': `example of ${t.label}` });
+    const c = h('canvas', { width: t.width, height: t.height, class: 'thumb', role: 'img', 'aria-label': `example of ${nameText(t.label)}` });
     const ctx = c.getContext('2d');
     if (!ctx) continue;
     ctx.putImageData(new ImageData(t.rgba as Uint8ClampedArray<ArrayBuffer>, t.width, t.height), 0, 0);
@@ -49,7 +60,7 @@ function thumbnails(p: DatasetPreview): HTMLElement | null {
     'div',
     { class: 'block' },
     h('h4', {}, 'Examples per class'),
-    h('div', { class: 'thumb-grid' }, Array.from(byClass, ([label, canvases]) => h('figure', { class: 'thumb-class' }, h('div', { class: 'thumb-row' }, canvases), h('figcaption', {}, label)))),
+    h('div', { class: 'thumb-grid' }, Array.from(byClass, ([label, canvases]) => h('figure', { class: 'thumb-class' }, h('div', { class: 'thumb-row' }, canvases), h('figcaption', {}, nameEl(label))))),
   );
 }
 
@@ -58,7 +69,7 @@ export function renderPreview(host: HTMLElement, p: DatasetPreview, handlers: Pr
   const controls: HTMLElement[] = [];
   if (p.kind === 'tabular' && p.columns && p.columns.length > 0) {
     const label = select(
-      p.columns.map((c) => ({ value: c, label: c })),
+      p.columns.map((c) => ({ value: c, label: nameText(c) })),
       p.label ?? p.columns[p.columns.length - 1],
       'label',
     );
@@ -83,7 +94,7 @@ export function renderPreview(host: HTMLElement, p: DatasetPreview, handlers: Pr
   ];
   if (p.rows !== undefined) summary.push([p.kind === 'image' ? 'Images' : 'Rows', p.rows]);
   if (p.kind === 'tabular') {
-    if (p.label) summary.push(['Label', p.label]);
+    if (p.label) summary.push(['Label', nameEl(p.label)]);
     if (p.task) summary.push(['Task', p.task]);
     if (p.features) summary.push(['Features', `${p.features.length}`]);
   }
@@ -101,34 +112,35 @@ export function renderPreview(host: HTMLElement, p: DatasetPreview, handlers: Pr
         h(
           'ul',
           { class: 'chips' },
-          p.columns.map((c) => {
+          p.columns.slice(0, SHOWN).map((c) => {
             const dropped = p.dropped?.find((d) => d.column === c);
             const role = c === p.label ? 'label' : dropped ? 'dropped' : 'feature';
-            return h('li', { class: `chip chip-${role}`, title: role }, c, role === 'label' ? ' (label)' : role === 'dropped' ? ' (dropped)' : '');
+            return h('li', { class: `chip chip-${role}`, title: role }, nameEl(c), role === 'label' ? ' (label)' : role === 'dropped' ? ' (dropped)' : '');
           }),
         ),
+        more(p.columns.length, 'columns'),
       ),
     );
   }
   blocks.push(classesTable(p));
   if (p.dropped && p.dropped.length > 0) {
-    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Dropped columns'), h('ul', {}, p.dropped.map((d) => h('li', {}, h('strong', {}, d.column), `: ${d.reason}`)))));
+    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Dropped columns'), h('ul', {}, p.dropped.slice(0, SHOWN).map((d) => h('li', {}, h('strong', {}, nameEl(d.column)), `: ${nameText(d.reason, 500)}`))), more(p.dropped.length, 'dropped columns')));
   }
-  if (p.notes.length > 0) blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Notes'), h('ul', { class: 'notes' }, p.notes.map((n) => h('li', {}, n)))));
+  if (p.notes.length > 0) blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Notes'), h('ul', { class: 'notes' }, p.notes.map((n) => h('li', {}, nameText(n, 1000))))));
   if (p.sampleRows && p.sampleRows.length > 1) {
     const [head, ...rows] = p.sampleRows;
-    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'First rows'), h('div', { class: 'scroll-x' }, table(head ?? [], rows, { class: 'compact sample-rows' }))));
+    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'First rows'), h('div', { class: 'scroll-x' }, table((head ?? []).slice(0, SHOWN).map((c) => nameEl(c)), rows.map((r) => r.slice(0, SHOWN).map((c) => nameEl(c))), { class: 'compact sample-rows' }))));
   }
   if (p.vocabulary && p.vocabulary.length > 0) {
-    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Vocabulary'), h('p', { class: 'vocab' }, p.vocabulary.map(showChar).join(' '))));
+    blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Vocabulary'), h('p', { class: 'vocab' }, p.vocabulary.map((c) => neutralise(showChar(c))).join(' '))));
   }
   if (p.sampleText) blocks.push(h('div', { class: 'block' }, h('h4', {}, 'Text sample'), h('pre', { class: 'sample-text' }, p.sampleText)));
   blocks.push(thumbnails(p));
 
   replace(
     host,
-    h('h3', {}, p.name),
-    h('p', { class: 'summary' }, p.summary),
+    h('h3', {}, nameEl(p.name)),
+    h('p', { class: 'summary' }, nameEl(p.summary, 300)),
     facts(summary),
     h('div', { class: 'preview-controls' }, controls),
     blocks,

@@ -136,7 +136,7 @@ export function readIntList(el: HTMLInputElement): number[] | undefined {
   return nums.every((n) => Number.isInteger(n) && n > 0) ? nums : undefined;
 }
 
-export function table(head: string[], rows: (string | number | Node)[][], attrs: Attrs = {}): HTMLTableElement {
+export function table(head: (string | Node)[], rows: (string | number | Node)[][], attrs: Attrs = {}): HTMLTableElement {
   return h(
     'table',
     attrs,

@@ -71,7 +71,7 @@ async function filesOfDrop(dt: DataTransfer): Promise<PickedFile[]> {
       if (f) loose.push(f);
     }
   }
-  if (entries.length === 0 && loose.length === 0) loose.push(...Array.from(dt.files));
+  if (entries.length === 0 && loose.length === 0) for (const f of Array.from(dt.files)) loose.push(f); // no spread: thousands of files
   const out: PickedFile[] = loose.map((file) => ({ path: file.name, file }));
   for (const e of entries) await walk(e, out);
   return out;

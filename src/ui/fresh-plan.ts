@@ -5,6 +5,7 @@ import type { DataChoices, FreshPlanView } from '../worker/protocol';
 import type { DatasetListing, Family } from './api';
 import { withCheckpoint, type CheckpointSlot, type Ctx } from './ctx';
 import { button, field, h, replace, select, whileDisabled } from './dom';
+import { nameEl, nameText } from './names';
 
 export interface FreshSource {
   checkpointId: string;
@@ -30,13 +31,13 @@ export function renderPlan(plan: FreshPlanView): HTMLElement {
     h('p', { class: 'plan-rec' }, h('strong', {}, rec)),
     plan.message ? h('p', {}, plan.message) : null,
     plan.resumeBlocked ? h('p', { class: 'warn', role: 'note' }, `Resume is not possible: ${plan.resumeBlocked}`) : null,
-    list('Loaded from the checkpoint', plan.loaded.map((n) => h('code', {}, n)), 'No tensor fits: every weight starts from scratch.'),
+    list('Loaded from the checkpoint', plan.loaded.map((n) => h('code', {}, nameEl(n))), 'No tensor fits: every weight starts from scratch.'),
     list(
       'Re-initialised',
-      plan.reinitialised.map((r) => h('span', {}, h('code', {}, r.name), `: ${r.reason}`)),
+      plan.reinitialised.map((r) => h('span', {}, h('code', {}, nameEl(r.name)), `: ${nameText(r.reason, 500)}`)),
       'None.',
     ),
-    plan.ignored.length ? list('In the checkpoint but not used', plan.ignored.map((n) => h('code', {}, n)), '') : null,
+    plan.ignored.length ? list('In the checkpoint but not used', plan.ignored.map((n) => h('code', {}, nameEl(n))), '') : null,
   );
 }
 
@@ -54,7 +55,7 @@ export class FreshPlan {
     this.el = h(
       'section',
       { class: 'fresh-plan panel-inset', 'data-testid': 'fresh-plan', 'aria-label': 'Start fresh from these weights' },
-      h('h4', {}, `Start fresh from ${src.label}`),
+      h('h4', {}, `Start fresh from ${nameText(src.label)}`),
       this.body,
     );
     void this.load();
@@ -84,7 +85,7 @@ export class FreshPlan {
     }
     const preferred = [this.opts.preferHash, this.ctx.store.get().preview?.hash, this.src.datasetHash].find((x) => x && this.datasets.some((d) => d.hash === x)) ?? this.datasets[0]!.hash;
     const sel = select(
-      this.datasets.map((d) => ({ value: d.hash, label: `${d.name} (${d.summary})${d.hash === this.src.datasetHash ? ' [trained on]' : ''}` })),
+      this.datasets.map((d) => ({ value: d.hash, label: `${nameText(d.name)} (${nameText(d.summary, 120)})${d.hash === this.src.datasetHash ? ' [trained on]' : ''}` })),
       preferred,
       'freshDataset',
     );

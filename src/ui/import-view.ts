@@ -8,6 +8,7 @@ import type { Ctx } from './ctx';
 import { button, h, replace, whileDisabled } from './dom';
 import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
+import { nameEl, nameText } from './names';
 
 export class ImportView {
   readonly el: HTMLElement;
@@ -35,12 +36,12 @@ export class ImportView {
     const fresh = button('Use weights for a fresh run', () => this.fresh());
     replace(
       this.body,
-      h('div', { class: 'panel-head' }, h('h2', { id: 'import-h' }, `Imported checkpoint: ${name}`), button('Close', () => this.close(), { class: 'quiet', 'aria-label': 'Close import' })),
+      h('div', { class: 'panel-head' }, h('h2', { id: 'import-h' }, 'Imported checkpoint: ', nameEl(name)), button('Close', () => this.close(), { class: 'quiet', 'aria-label': 'Close import' })),
       h('p', {}, `Valid checkpoint, stored in this browser as a ${x.kind === 'final' ? 'finished' : 'paused'} run. Nothing trains until you choose.`),
       renderInspection(x),
       r.datasetAvailable
         ? h('p', {}, 'Its dataset is stored in this browser: it can resume exactly where it stopped.')
-        : h('p', { class: 'warn', 'data-testid': 'import-needs-dataset' }, `The dataset it was trained on (${x.datasetSummary}) is not stored in this browser. Drop the dataset again (or open it with the picker) to resume; or use the weights for a fresh run on any dataset.`),
+        : h('p', { class: 'warn', 'data-testid': 'import-needs-dataset' }, `The dataset it was trained on (${nameText(x.datasetSummary, 160)}) is not stored in this browser. Drop the dataset again (or open it with the picker) to resume; or use the weights for a fresh run on any dataset.`),
       h('div', { class: 'actions' }, r.datasetAvailable ? resume : null, fresh),
     );
     replace(this.next);
@@ -63,10 +64,10 @@ export class ImportView {
     if (p.hash === x.datasetHash) {
       this.datasetHere = true;
       const resume = button('Resume on this dataset', () => void this.resume(p.hash, resume), { class: 'primary' });
-      replace(this.next, h('p', {}, `Found it: ${p.name} is the dataset this checkpoint was trained on.`), h('div', { class: 'actions' }, resume));
+      replace(this.next, h('p', {}, `Found it: ${nameText(p.name)} is the dataset this checkpoint was trained on.`), h('div', { class: 'actions' }, resume));
     } else {
       const plan = new FreshPlan(this.ctx, this.source(), { preferHash: p.hash });
-      replace(this.next, h('p', { class: 'warn' }, `${p.name} is not the dataset this checkpoint was trained on (${x.datasetSummary}). Here is what starting from its weights on it would do.`), plan.el);
+      replace(this.next, h('p', { class: 'warn' }, `${nameText(p.name)} is not the dataset this checkpoint was trained on (${nameText(x.datasetSummary, 160)}). Here is what starting from its weights on it would do.`), plan.el);
     }
   }
 

@@ -3,6 +3,7 @@
 import type { RunSummary } from '../worker/protocol';
 import { button, h } from './dom';
 import type { PageStore } from './page-state';
+import { nameEl, nameText } from './names';
 
 export class InterruptedBanners {
   readonly el: HTMLElement;
@@ -33,9 +34,9 @@ export class InterruptedBanners {
       const el = h(
         'div',
         { class: 'banner banner-warn', role: 'status', 'data-testid': 'interrupted-banner', 'data-run-id': r.id },
-        h('p', { class: 'banner-text' }, `Run ${r.name} was interrupted at step ${r.step}. It resumes exactly where its last checkpoint left off.`),
+        h('p', { class: 'banner-text' }, 'Run ', nameEl(r.name), ` was interrupted at step ${r.step}. It resumes exactly where its last checkpoint left off.`),
         resume,
-        button('Not now', () => this.dismiss(r.id), { class: 'quiet', 'aria-label': `Hide the notice about ${r.name}` }),
+        button('Not now', () => this.dismiss(r.id), { class: 'quiet', 'aria-label': `Hide the notice about ${nameText(r.name)}` }),
       );
       this.shown.set(r.id, el);
       this.el.appendChild(el);

@@ -10,6 +10,7 @@ import { emptyLive, runById, type PageStore, type RunLive } from './page-state';
 import { bestText } from './run-list';
 import { RESUME_RULES } from '../engine/resume-rules';
 import { shallowEqual } from './store';
+import { nameEl, nameText } from './names';
 
 type Confusion = Extract<RunEvent, { type: 'confusion' }>;
 
@@ -130,12 +131,12 @@ export class LiveView {
     const run = this.run;
     const live = this.live;
     if (!run || !live) return;
-    this.title.textContent = run.name;
+    replace(this.title, nameEl(run.name));
     const last = live.last;
     const step = last?.step ?? run.step;
     const total = last?.totalSteps ?? run.totalSteps;
     const hasTotal = Number.isFinite(total) && total > 0;
-    this.statusEl.textContent = `${run.status[0]!.toUpperCase()}${run.status.slice(1)}${run.lastError ? `: ${run.lastError}` : ''}`;
+    this.statusEl.textContent = `${run.status[0]!.toUpperCase()}${run.status.slice(1)}${run.lastError ? `: ${nameText(run.lastError, 2000)}` : ''}`;
     this.stepEl.textContent = String(step);
     this.totalEl.textContent = hasTotal ? ` of ${total}` : '';
     this.progress.max = hasTotal ? total : 1;
@@ -158,7 +159,7 @@ export class LiveView {
     }
     this.stats.textContent = parts.join(' · ');
     this.bestEl.textContent = bestText(run);
-    replace(this.warningsEl, live.warnings.map((w) => h('li', {}, w)));
+    replace(this.warningsEl, live.warnings.map((w) => h('li', {}, nameText(w, 2000))));
     this.charts?.setTrace(live.trace);
 
     this.sampleBox.hidden = !live.sample;
@@ -168,12 +169,19 @@ export class LiveView {
     if (live.confusion) this.drawConfusion(live.confusion);
   }
 
+  /**
+   * The engine's bounded summary (engine/insight.ts): every class up to a limit, else the most
+   * frequent true classes and an 'other' row and column, which the caption says.
+   */
   private drawConfusion(c: Confusion): void {
-    const max = Math.max(1, ...c.matrix.flat());
+    let max = 1; // a loop: Math.max(...matrix.flat()) overflowed the call stack from ~350 classes
+    for (const row of c.matrix) for (const n of row) if (n > max) max = n;
+    const labels: Node[] = c.classes.map((k) => nameEl(k, 24));
+    if (c.mode === 'top') labels.push(h('em', {}, 'other'));
     const tbl = h(
       'table',
-      { class: 'confusion', 'data-testid': 'confusion-matrix', 'aria-labelledby': 'confusion-h' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'true \\ predicted'), c.classes.map((k) => h('th', { scope: 'col' }, k)))),
+      { class: 'confusion', 'data-testid': 'confusion-matrix', 'data-mode': c.mode, 'aria-labelledby': 'confusion-h' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'true \\ predicted'), labels.map((k) => h('th', { scope: 'col' }, k.cloneNode(true))))),
       h(
         'tbody',
         {},
@@ -181,7 +189,7 @@ export class LiveView {
           h(
             'tr',
             {},
-            h('th', { scope: 'row' }, c.classes[i] ?? String(i)),
+            h('th', { scope: 'row' }, labels[i] ?? String(i)),
             row.map((n, j) => {
               const td = h('td', { class: i === j ? 'diag' : n > 0 ? 'off' : '' }, n);
               // shade by count; CSSOM style is fine under a strict CSP (no inline style attribute)
@@ -192,10 +200,15 @@ export class LiveView {
         ),
       ),
     );
+    const scope =
+      c.mode === 'top'
+        ? `Showing the ${c.classes.length} most frequent true classes of ${c.numClasses.toLocaleString('en-US')} in the ${c.samples} evaluated samples; every other class is counted under 'other'.`
+        : null;
     replace(
       this.confusionBox,
       h('h4', { id: 'confusion-h' }, `Confusion matrix, validation split, step ${c.step}`),
       h('p', { class: 'hint' }, 'Rows: true class. Columns: predicted class.'),
+      scope ? h('p', { class: 'hint', 'data-testid': 'confusion-scope' }, scope) : null,
       h('div', { class: 'scroll-x' }, tbl),
     );
   }

@@ -5,6 +5,7 @@
 import type { RunStatus, RunSummary } from '../worker/protocol';
 import { button, fmtNum, fmtPct, h, replace } from './dom';
 import { runById, type PageStore } from './page-state';
+import { nameEl, nameText } from './names';
 
 export interface RunActions {
   select(run: RunSummary): void;
@@ -156,15 +157,15 @@ export class RunList {
     row.el.dataset.status = r.status;
     if (elsewhere) row.el.dataset.busyElsewhere = 'true';
     else delete row.el.dataset.busyElsewhere;
-    row.name.textContent = r.name;
+    replace(row.name, nameEl(r.name));
     row.status.textContent = elsewhere ? 'In another tab' : (STATUS_LABEL[r.status] ?? r.status);
     row.status.className = `badge badge-${elsewhere ? 'elsewhere' : r.status}`;
-    row.info.textContent = `${r.family} · ${r.datasetSummary}`;
+    replace(row.info, `${r.family} · `, nameEl(r.datasetSummary, 160));
     row.progress.textContent = progressText(r);
     row.best.textContent = bestText(r);
     const note = elsewhere ? 'Another tab of this browser is training this run; it can be taken over here once that tab pauses it or closes.' : (r.lastError ?? '');
     row.error.hidden = !note;
-    row.error.textContent = note;
+    row.error.textContent = nameText(note, 2000); // an error may quote a file's name
     row.error.classList.toggle('run-note', elsewhere);
     row.el.classList.toggle('selected', r.id === this.selected);
     row.name.setAttribute('aria-pressed', String(r.id === this.selected));

@@ -3,6 +3,7 @@
 // datasets with "Use" and "Delete dataset".
 import type { Ctx } from './ctx';
 import { button, debounce, fmtBytes, fmtMB, fmtTime, h, replace } from './dom';
+import { nameEl, nameText } from './names';
 
 export class StoragePanel {
   readonly el: HTMLElement;
@@ -51,11 +52,11 @@ export class StoragePanel {
             h(
               'li',
               { 'data-testid': 'dataset-row', 'data-hash': d.hash },
-              h('div', {}, h('strong', {}, d.name), ' ', h('span', { class: 'muted' }, `${d.kind}, ${d.summary}${d.bytes ? `, ${fmtBytes(d.bytes)}` : ''}, added ${fmtTime(d.addedAt)}`)),
+              h('div', {}, h('strong', {}, nameEl(d.name)), ' ', h('span', { class: 'muted' }, `${d.kind}, ${nameText(d.summary, 160)}${d.bytes ? `, ${fmtBytes(d.bytes)}` : ''}, added ${fmtTime(d.addedAt)}`)),
               h(
                 'div',
                 { class: 'row-actions' },
-                button('Use dataset', () => this.onUse(d.hash), { title: `Show ${d.name} in the preview` }),
+                button('Use dataset', () => this.onUse(d.hash), { title: `Show ${nameText(d.name)} in the preview` }),
                 button('Delete dataset', () => void this.remove(d.hash, d.name), { class: 'danger' }),
               ),
             ),

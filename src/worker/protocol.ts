@@ -4,6 +4,7 @@ import type { ConfigOverrides } from '../engine/config';
 import type { DroppedColumn, TaskKind } from '../engine/data/types';
 import type { CheckpointMeta, RunRecord, RunStatus } from '../store';
 import type { CheckpointKind, MetricPoint } from '../engine/state';
+import type { ConfusionSummary } from '../engine/insight';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
 
@@ -113,8 +114,8 @@ export type RunEvent =
   | { type: 'warning'; runId: string; message: string }
   /** text models: a sample of generated text. */
   | { type: 'sample'; runId: string; step: number; text: string }
-  /** classifiers: confusion matrix on the validation split (rows = true class). */
-  | { type: 'confusion'; runId: string; step: number; classes: string[]; matrix: number[][] };
+  /** classifiers: the confusion summary on the validation split (rows = true class), bounded in size (engine/insight.ts). */
+  | ({ type: 'confusion'; runId: string; step: number } & ConfusionSummary);
 
 /** What the page shows of an imported or stored checkpoint without training. */
 export interface CheckpointInspection {

@@ -158,7 +158,7 @@ async function insights(run: ActiveRun): Promise<void> {
       if (text !== null) emit(run, { type: 'sample', runId: run.id, step, text });
     } else {
       const m = await confusionMatrix(t);
-      if (m) emit(run, { type: 'confusion', runId: run.id, step, classes: t.dataset.classes, matrix: m });
+      if (m) emit(run, { type: 'confusion', runId: run.id, step, ...m });
     }
   } catch {
     /* the run was disposed meanwhile: nothing to show */

@@ -14,7 +14,7 @@ export interface CharLmSpec {
   dropout: number;
 }
 
-const size = (key: string, flag: string, label: string, help: string) => ({ key, flag, label, help, kind: 'int' as const, min: 1, max: LIMITS.width });
+const size = (key: string, flag: string, label: string, help: string, max: number = LIMITS.width) => ({ key, flag, label, help, kind: 'int' as const, min: 1, max });
 
 /**
  * A small causal character-level transformer (pre-LN GPT). The token embedding is
@@ -29,7 +29,7 @@ export const charlm: FamilyDef<CharLmSpec> = {
     size('contextLength', 'context-length', 'Context length', 'characters the model sees at once'),
     size('dModel', 'd-model', 'Model width (dModel)', 'width of the embeddings and the residual stream'),
     size('numHeads', 'heads', 'Attention heads', 'must divide the model width'),
-    size('numLayers', 'layers', 'Layers', 'transformer blocks'),
+    size('numLayers', 'layers', 'Layers', 'transformer blocks', LIMITS.layers),
   ],
   defaults: { contextLength: 32, dModel: 32, numHeads: 2, numLayers: 1 },
   build(ds, v, dropout) {
@@ -64,13 +64,28 @@ export const charlm: FamilyDef<CharLmSpec> = {
     params.push(...layerNormDefs('ln_f', d), ...denseDefs('head', d, V));
     return params;
   },
+  activations(s) {
+    const { vocabSize: V, contextLength: T, dModel: d, numHeads: H, numLayers: L } = s;
+    // the one-hot input and embeddings; per block about 30 [T, d] tensors (norms, q/k/v and
+    // their transposes, projections, the MLP's 4d-wide ones) and 5 [H, T, T] attention maps
+    // (scores, scaled, masked, softmax, dropout); the head's logits and the loss's softmax
+    const perSample = 4 * T * V + 6 * T * d + L * (30 * T * d + 5 * H * T * T);
+    return { perSample, largestPerSample: Math.max(H * T * T, T * V, 4 * T * d), constants: T * T };
+  },
   create(spec) {
     const { vocabSize: V, contextLength: T, dModel: d, numHeads: H, numLayers: L } = spec;
     const dh = d / H;
-    // Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. Kept on the device.
-    const maskValues = new Float32Array(T * T);
-    for (let r = 0; r < T; r++) for (let c = r + 1; c < T; c++) maskValues[r * T + c] = -1e9;
-    const mask = tf.keep(tf.tensor2d(maskValues, [T, T]));
+    // Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. Kept on the device,
+    // made at the first forward pass: a model built only to plan (fresh from weights) or to be
+    // refused allocates nothing sized by the context length.
+    let mask: tf.Tensor | null = null;
+    const causalMask = (): tf.Tensor => {
+      if (mask) return mask;
+      const values = new Float32Array(T * T);
+      for (let r = 0; r < T; r++) for (let c = r + 1; c < T; c++) values[r * T + c] = -1e9;
+      mask = tf.keep(tf.tensor2d(values, [T, T])); // kept: the first call runs inside a tidy
+      return mask;
+    };
     const scale = tf.keep(tf.scalar(1 / Math.sqrt(dh)));
 
     return {
@@ -92,7 +107,7 @@ export const charlm: FamilyDef<CharLmSpec> = {
             const proj = tf.add(tf.matMul(a, tf.slice(W, [0, j * d], [d, d]) as tf.Tensor2D), tf.slice(bias, [j * d], [d]));
             return tf.transpose(tf.reshape(proj, [B, T, H, dh]), [0, 2, 1, 3]);
           });
-          let att = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
+          let att = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), causalMask());
           att = tf.softmax(att);
           att = dropout(att, spec.dropout, ctx.training, ctx.dropoutSeed, site++);
           const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
@@ -108,7 +123,7 @@ export const charlm: FamilyDef<CharLmSpec> = {
         return dense(p, 'head', out);
       },
       dispose() {
-        mask.dispose();
+        mask?.dispose();
         scale.dispose();
       },
     };

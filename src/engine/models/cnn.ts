@@ -29,7 +29,7 @@ export const cnn: FamilyDef<CnnSpec> = {
   label: 'CNN (images)',
   data: 'image',
   fields: [
-    { key: 'filters', flag: 'filters', label: 'Conv filters', help: 'channels of each 3x3 conv, comma separated, e.g. 8,16', kind: 'ints', min: 1, max: LIMITS.width },
+    { key: 'filters', flag: 'filters', label: 'Conv filters', help: 'channels of each 3x3 conv, comma separated, e.g. 8,16', kind: 'ints', min: 1, max: LIMITS.width, maxItems: LIMITS.layers },
     { key: 'hidden', flag: 'hidden', label: 'Dense width', help: 'width of the dense layer before the head', kind: 'ints', min: 1, max: LIMITS.width, maxItems: 1 },
   ],
   defaults: { filters: [8, 16], hidden: [32] },
@@ -56,6 +56,21 @@ export const cnn: FamilyDef<CnnSpec> = {
     });
     params.push(...denseDefs('fc', flatSize(spec), spec.hidden), ...denseDefs('head', spec.hidden, spec.outputSize));
     return params;
+  },
+  activations(s) {
+    let h = s.height;
+    let w = s.width;
+    let perSample = h * w * s.channels;
+    let largest = perSample;
+    for (const f of s.filters) {
+      const a = h * w * f; // conv, bias add and relu outputs at full size, then the pooled map
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+      perSample += 3 * a + h * w * f;
+      largest = Math.max(largest, a);
+    }
+    perSample += 4 * s.hidden + 4 * s.outputSize;
+    return { perSample, largestPerSample: Math.max(largest, s.hidden, s.outputSize), constants: 0 };
   },
   create(spec) {
     const flat = flatSize(spec);

@@ -17,7 +17,7 @@ export const mlp: FamilyDef<MlpSpec> = {
   family: 'mlp',
   label: 'MLP (tables)',
   data: 'tabular',
-  fields: [{ key: 'hidden', flag: 'hidden', label: 'Hidden layers', help: 'widths of the relu layers, comma separated, e.g. 64,64', kind: 'ints', min: 1, max: LIMITS.width }],
+  fields: [{ key: 'hidden', flag: 'hidden', label: 'Hidden layers', help: 'widths of the relu layers, comma separated, e.g. 64,64', kind: 'ints', min: 1, max: LIMITS.width, maxItems: LIMITS.layers }],
   defaults: { hidden: [64, 64] },
   build(ds, v, dropout) {
     if (ds.kind !== 'tabular') throw new ConfigError('wrong_dataset_kind', `the mlp model needs a CSV dataset, not ${ds.kind}`, { family: 'mlp', kind: ds.kind });
@@ -38,6 +38,16 @@ export const mlp: FamilyDef<MlpSpec> = {
     });
     params.push(...denseDefs('head', width, spec.outputSize));
     return params;
+  },
+  activations(s) {
+    // per dense layer: the matmul, bias add, relu and dropout outputs (the head: logits and the loss's softmax)
+    let perSample = s.inputSize;
+    let largest = s.inputSize;
+    for (const w of [...s.hidden, s.outputSize]) {
+      perSample += 4 * w;
+      largest = Math.max(largest, w);
+    }
+    return { perSample, largestPerSample: largest, constants: 0 };
   },
   create(spec) {
     return {

@@ -92,7 +92,7 @@ export const resnet: FamilyDef<ResnetSpec> = {
   label: 'ResNet (images, batch norm)',
   data: 'image',
   fields: [
-    { key: 'filters', flag: 'filters', label: 'Channels per stage', help: 'channels of each stage, comma separated; each stage after the first halves the image, e.g. 8,16', kind: 'ints', min: 1, max: LIMITS.width },
+    { key: 'filters', flag: 'filters', label: 'Channels per stage', help: 'channels of each stage, comma separated; each stage after the first halves the image, e.g. 8,16', kind: 'ints', min: 1, max: LIMITS.width, maxItems: LIMITS.layers },
     { key: 'blocks', flag: 'blocks', label: 'Residual blocks per stage', help: 'residual blocks in each stage', kind: 'int', min: 1, max: 64 },
   ],
   defaults: { filters: [8, 16], blocks: 1 },
@@ -122,6 +122,23 @@ export const resnet: FamilyDef<ResnetSpec> = {
       if (b.project) out.push(...bnBuffers(`${b.name}.proj_bn`, b.cout));
     }
     return out;
+  },
+  activations(s) {
+    let h = s.height;
+    let w = s.width;
+    let perSample = h * w * s.channels;
+    // stem: conv, batch norm (about six tensors: moments, centred, scaled, shifted) and relu
+    let largest = h * w * s.filters[0];
+    perSample += 8 * largest;
+    for (const b of blocksOf(s)) {
+      h = Math.ceil(h / b.stride);
+      w = Math.ceil(w / b.stride);
+      const a = h * w * b.cout; // two conv + BN + relu, the sum, and a projection shortcut's conv + BN
+      perSample += (b.project ? 26 : 18) * a;
+      largest = Math.max(largest, a);
+    }
+    perSample += 2 * s.filters[s.filters.length - 1] + 4 * s.outputSize;
+    return { perSample, largestPerSample: Math.max(largest, s.outputSize), constants: 0 };
   },
   create(spec) {
     const blocks = blocksOf(spec);

@@ -24,6 +24,20 @@ export interface BufferDef {
   init: 'zeros' | 'ones';
 }
 
+/**
+ * What a training step holds on the device besides parameters, buffers and optimizer state, in
+ * floats, estimated from the spec alone (budget.ts checks it before anything is allocated). A
+ * rough upper estimate: the forward pass's intermediate tensors the gradient tape keeps.
+ */
+export interface ActivationEstimate {
+  /** floats the forward pass keeps per sample (budget.ts doubles it for their gradients). */
+  perSample: number;
+  /** floats of the largest single activation tensor, per sample (one device buffer holds it). */
+  largestPerSample: number;
+  /** floats the model keeps whatever the batch (the causal mask); 0 if none. */
+  constants: number;
+}
+
 /** Parameters and buffers by name (device tensors). */
 export type Params = Record<string, tf.Tensor>;
 
@@ -81,6 +95,8 @@ export interface FamilyDef<S extends SpecBase = SpecBase> {
   buffers?(spec: S): BufferDef[];
   /** predictions per sample (a sequence model: its context length); 1 if absent. Also the window a text sample spans. */
   positions?(spec: S): number;
+  /** the activation memory of a training step, from the spec alone (no tensors; budget.ts). */
+  activations(spec: S): ActivationEstimate;
   /** the device side: constants and the forward pass. */
   create(spec: S): Model;
 }
