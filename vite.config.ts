@@ -8,7 +8,7 @@ export default defineConfig({
   // Pre-bundle up front: a dependency discovered late makes the dev server reload the page,
   // which would cut a browser test (or a person's training run) short.
   optimizeDeps: {
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'idb-keyval', 'papaparse', 'fflate', 'fast-png'],
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', 'comlink', 'idb-keyval', 'papaparse', 'fflate', 'fast-png'],
   },
   build: { target: 'es2022', sourcemap: true },
   test: {

@@ -4,11 +4,11 @@ import type { BackendInfo, BackendName } from '../worker/protocol';
 import { InfoBanner } from './banners';
 import { field, h, select } from './dom';
 
-const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' };
+const LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly (CPU)', webgl: 'WebGL', cpu: 'CPU (plain JavaScript)' };
 const STORE_KEY = 'tabtrain.backend';
 
 export function isBackend(v: unknown): v is BackendName {
-  return v === 'webgpu' || v === 'webgl' || v === 'cpu';
+  return v === 'webgpu' || v === 'wasm' || v === 'webgl' || v === 'cpu';
 }
 
 /** `?backend=cpu` in the address wins, then the last choice made on this page, then WebGPU. */

@@ -6,7 +6,7 @@ import type { CheckpointMeta, RunRecord, RunStatus } from '../store';
 import type { CheckpointKind, MetricPoint } from '../engine/state';
 import type { ConfusionSummary } from '../engine/insight';
 
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
 export interface BackendInfo {
   /** what was asked for. */

@@ -122,7 +122,7 @@ it('without WebGPU the page says so, with the reason, and still trains', async (
     const banner = s.page.getByTestId('backend-banner');
     await banner.waitFor();
     expect(await banner.textContent()).toMatch(/WebGPU is not available.*(navigator\.gpu|adapter)/i);
-    expect(await s.page.getByTestId('backend-status').textContent()).toMatch(/webgl|cpu/i);
+    expect(await s.page.getByTestId('backend-status').textContent()).toMatch(/wasm|webgl|cpu/i);
     await dropFiles(s.page, [iris()]);
     await fillForm(s.page, { ...FORM, length: '4' });
     await s.page.getByRole('button', { name: 'Start training' }).click();
