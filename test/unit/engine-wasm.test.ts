@@ -1,0 +1,68 @@
+// The WebAssembly backend (src/engine/wasm.ts) in Node: every family trains, resume is bit-identical
+// to never stopping (as on the CPU backend), and the filter gradient tabtrain registers for it
+// agrees with the CPU backend's and gives the same bits on every call.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/engine/wasm';
+import { makeConfig, type ConfigOverrides } from '../../src/engine/config';
+import type { Dataset } from '../../src/engine/data/types';
+import { resumeCheck } from '../support/resume-check';
+import { images, tabular, text } from '../support/synthetic';
+
+beforeAll(async () => {
+  expect(await tf.setBackend('wasm')).toBe(true);
+  await tf.ready();
+});
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const cases: { family: string; ds: () => Dataset; o: ConfigOverrides; ks: number[] }[] = [
+  { family: 'mlp', ds: () => tabular(), o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [3, 8] },
+  { family: 'cnn', ds: () => images(), o: { filters: [4], hidden: [8], batchSize: 8, dropout: 0.1 }, ks: [2, 7] },
+  { family: 'charlm', ds: () => text(), o: { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1, batchSize: 8, dropout: 0.1 }, ks: [5] },
+  { family: 'resnet', ds: () => images(), o: { family: 'resnet', filters: [4, 6], blocks: 1, batchSize: 8, dropout: 0.1 }, ks: [5] },
+];
+
+describe('resume is bit-identical to never stopping (wasm backend)', () => {
+  for (const c of cases) {
+    it(`${c.family} + adamw`, async () => {
+      const ds = c.ds();
+      const config = makeConfig(ds, { ...c.o, optimizer: 'adamw', steps: 10, schedule: 'cosine', warmupSteps: 2, scheduleSteps: 10, logEvery: 2, evalEvery: 4, seed: 42 });
+      for (const r of await resumeCheck(ds, config, c.ks)) {
+        expect(r.mismatches, `k=${r.k}`).toEqual([]);
+        expect(r.stateMismatches, `k=${r.k}`).toEqual([]);
+        expect(r.tensors).toBeGreaterThan(2);
+      }
+    });
+  }
+});
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  const shapes = [
+    { x: [2, 7, 7, 3], w: [3, 3, 3, 4], stride: 1, pad: 'same' },
+    { x: [2, 8, 8, 4], w: [3, 3, 4, 5], stride: 2, pad: 'same' },
+    { x: [1, 6, 5, 2], w: [1, 1, 2, 3], stride: 2, pad: 'same' },
+    { x: [2, 6, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 'valid' },
+  ] as const;
+  /** dL/dw for L = sum(conv(x, w) * r): the filter gradient with dy = r, on the current backend. */
+  const filterGrad = (c: (typeof shapes)[number]) => {
+    const x = tf.randomNormal([...c.x], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal([...c.w], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const out = tf.conv2d(x, w, c.stride, c.pad);
+    const r = tf.randomNormal(out.shape, 0, 1, 'float32', 3);
+    return tf.grad((k: tf.Tensor4D) => tf.conv2d(x, k, c.stride, c.pad).mul(r).sum())(w).dataSync() as Float32Array;
+  };
+  for (const c of shapes) {
+    it(`x ${c.x} w ${c.w} stride ${c.stride} ${c.pad}: matches the CPU backend, same bits every call`, async () => {
+      const a = filterGrad(c);
+      expect(Array.from(filterGrad(c))).toEqual(Array.from(a));
+      await tf.setBackend('cpu');
+      const b = filterGrad(c);
+      await tf.setBackend('wasm');
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+      expect(worst).toBeLessThan(1e-5);
+    });
+  }
+});
