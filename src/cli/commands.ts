@@ -50,7 +50,7 @@ const DEFAULT_OPTIMIZER = makeOptimizerConfig(undefined, {}, { dataset: 'tabular
 
 const DATA: Opt = { flag: 'data', value: 'FILE', help: 'a .csv, a .txt, a .zip of images, or a folder with one sub-folder per class (required)' };
 const QUIET: Opt = { flag: 'quiet', help: 'no progress lines on stderr' };
-const BACKEND: Opt = { flag: 'backend', value: 'cpu', help: "the tfjs backend; only 'cpu' runs in Node (WebGPU runs in the browser app)" };
+const BACKEND: Opt = { flag: 'backend', value: 'wasm|cpu', help: "the tfjs backend: wasm (default; on resume, the checkpoint's own when it is wasm or cpu, which keeps resume bit-identical) or cpu (plain JavaScript, slower). WebGPU runs in the browser app" };
 const EVERY: Opt = { flag: 'checkpoint-every', value: 'K', help: 'also write --out and DIR/latest.ckpt every K steps (default 0: only at the end; Ctrl-C saves too)' };
 /** The app's checkpoint kinds as files in a folder (savedir.ts). */
 const SAVE_DIR: Opt[] = [

@@ -1,6 +1,8 @@
 // Everything the CLI takes from the engine, imported in one place so main.ts can load it
 // lazily (after muting tfjs' import-time console advice).
 export * as tf from '@tensorflow/tfjs';
+import '../engine/wasm';
+export { useBackend } from '../engine/backend';
 export { decodeCkpt, encodeCkpt } from '../ckpt/format';
 export { makeConfig } from '../engine/config';
 export { parseDataset } from '../engine/data';

@@ -32,7 +32,10 @@ export async function useBackend(name: string): Promise<{ ok: boolean; backend: 
   }
   configureDeterminism();
   // the model budget follows the backend (budget.ts): a tab's WebGPU also has its device's own buffer limit
-  setBudget(budgetFor(backend, backend === 'webgpu' ? webgpuBufferLimit() : undefined));
+  // (in Node the CPU backend has the process's memory: the CLI's budget; wasm keeps a tab's, its
+  // heap is 32-bit)
+  const inNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+  setBudget(budgetFor(inNode && backend === 'cpu' ? 'node' : backend, backend === 'webgpu' ? webgpuBufferLimit() : undefined));
   return { ok: true, backend };
 }
 

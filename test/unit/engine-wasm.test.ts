@@ -51,7 +51,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const w = tf.randomNormal([...c.w], 0, 1, 'float32', 2) as tf.Tensor4D;
     const out = tf.conv2d(x, w, c.stride, c.pad);
     const r = tf.randomNormal(out.shape, 0, 1, 'float32', 3);
-    return tf.grad((k: tf.Tensor4D) => tf.conv2d(x, k, c.stride, c.pad).mul(r).sum())(w).dataSync() as Float32Array;
+    return tf.grad((k) => tf.conv2d(x, k as tf.Tensor4D, c.stride, c.pad).mul(r).sum())(w).dataSync() as Float32Array;
   };
   for (const c of shapes) {
     it(`x ${c.x} w ${c.w} stride ${c.stride} ${c.pad}: matches the CPU backend, same bits every call`, async () => {
