@@ -1,15 +1,8 @@
 // Choosing the tfjs backend in the worker, and saying plainly why WebGPU is not in use.
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../engine/backend';
-import { setWasmPaths } from '../engine/wasm';
+import './wasm-files';
 import type { BackendInfo, BackendName } from './protocol';
-// The wasm backend's binaries, served by Vite (dev) or emitted with the build: tfjs would look
-// for them next to its own script, which a bundle does not have.
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
 
 // After WebGPU, WebAssembly: measured faster than WebGL and far faster than the CPU backend
 // for training here (docs/performance.md "Peers").

@@ -1,4 +1,5 @@
-// A checkpoint trained in the browser (worker, CPU backend) resumes bit-identically in the CLI.
+// A checkpoint trained in the browser (a worker, on the wasm or the CPU backend) resumes
+// bit-identically in the CLI, which keeps the checkpoint's backend.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -9,21 +10,22 @@ import { useEnginePage } from './harness';
 
 const engine = useEnginePage();
 
-it('browser CPU checkpoint at step k + CLI resume to N == browser straight N', async () => {
+it.each(['wasm', 'cpu'])('browser %s checkpoint at step k + CLI resume to N == browser straight N', async (backend) => {
   const iris = { path: 'iris.csv', bytes: Array.from(readFileSync(join(DATASETS, 'iris.csv'))) };
   const overrides = { steps: 12, hidden: [16], batchSize: 16, dropout: 0.1, schedule: 'cosine' as const, warmupSteps: 2, scheduleSteps: 12, seed: 21 };
-  const r = await engine.session.page.evaluate(async ([file, o]) => {
+  const r = await engine.session.page.evaluate(async ([file, o, name]) => {
     const e = (window as any).engine;
-    const b = await e.backend('cpu');
-    if (!b.ok) throw new Error(`cpu backend: ${b.reason}`);
+    const b = await e.backend(name);
+    if (!b.ok) throw new Error(`${name} backend: ${b.reason}`);
     return e.exportPair(file, { label: 'species' }, o, 5);
-  }, [iris, overrides] as const);
-  expect(r.backend).toBe('cpu');
+  }, [iris, overrides, backend] as const);
+  expect(r.backend).toBe(backend);
   const dir = tempDir();
   writeFileSync(join(dir, 'k.ckpt'), Uint8Array.from(r.atK));
   const cli = tabtrain(['resume', join(dir, 'k.ckpt'), '--data', join(DATASETS, 'iris.csv'), '--out', join(dir, 'resumed.ckpt')]);
   expect(cli.code, cli.stderr).toBe(0);
   expect(cli.stderr).toContain('resuming at step 5');
+  expect(cli.stderr).not.toContain('not bit-identical');
   const fromCli = await decodeCkpt(new Uint8Array(readFileSync(join(dir, 'resumed.ckpt'))));
   const fromBrowser = await decodeCkpt(Uint8Array.from(r.final));
   const d = diffContents(fromBrowser, fromCli);

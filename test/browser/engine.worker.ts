@@ -1,6 +1,7 @@
 // Test-only worker: runs the real engine (src/engine) on a chosen backend inside a dedicated
 // worker, as the app does, and reports plain data back to the test through comlink.
 import '@tensorflow/tfjs-backend-webgpu';
+import '../../src/worker/wasm-files';
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import { encodeCkpt } from '../../src/ckpt/format';
