@@ -1,15 +1,17 @@
 // Peers: what users could use instead. Workloads A (MLP 64-256-256-10, batch 256) and B (causal
 // transformer, vocab 65, context 64, d 64, 2 layers, 4 heads, batch 16), with the same math on
 // every side (AdamW, weight decay 0.01, clipping at 1, no dropout): tabtrain's engine on the
-// CLI's backend (tfjs CPU, in this process) against PyTorch on the CPU (test/bench/torch_peer.py
-// in Debian's python3-torch, one long-lived process). Rounds alternate between the sides, so a
-// busy machine slows both alike; first-step time is kept apart from steady state.
+// CLI's backends (wasm, the default, then the plain-JS cpu one, in this process) against PyTorch
+// on the CPU (test/bench/torch_peer.py in Debian's python3-torch, one long-lived process). Rounds
+// alternate between tabtrain and PyTorch, so a busy machine slows both alike; first-step time is
+// kept apart from steady state. (One tfjs backend at a time: its rounds, then the other's.)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/engine/backend';
+import '../../src/engine/wasm';
 import { makeConfig } from '../../src/engine/config';
 import { Rng } from '../../src/engine/rng';
 import { Trainer } from '../../src/engine/trainer';
@@ -76,11 +78,15 @@ export interface PeerSide {
 export interface PeerResult {
   label: string;
   stepsPerRound: number;
+  /** tabtrain on the CLI's default backend (wasm), and on the cpu backend. */
+  tabtrainWasm: PeerSide;
   tabtrainCpu: PeerSide;
   torchCpu?: PeerSide & { threads: number; version: string };
   torchError?: string;
-  /** median over rounds of tabtrain's steps/s over PyTorch's in the same round. */
+  /** median over rounds of tabtrain's steps/s (wasm: the CLI's default) over PyTorch's next to it. */
   cliVsTorchCpu?: number;
+  /** the same for the cpu backend. */
+  cpuBackendVsTorchCpu?: number;
 }
 
 /** Whether Debian's PyTorch is there (`.ci/run` installs python3-torch). */
@@ -88,20 +94,44 @@ export function torchAvailable(): boolean {
   return existsSync('/usr/bin/python3');
 }
 
-export async function runPeers(o: { rounds: number; steps: Record<Workload, number> }): Promise<Record<Workload, PeerResult | { error: string }>> {
-  const r = await useBackend('cpu');
-  if (!r.ok) throw new Error(`the tfjs CPU backend is not available: ${r.reason}`);
-  const out = {} as Record<Workload, PeerResult | { error: string }>;
-  for (const w of WORKLOADS) {
-    log(`peers: ${WORKLOAD_LABELS[w]}`);
-    const K = o.steps[w];
-    const trainer = trainerFor(w);
+/** Alternating rounds of tabtrain on one backend and PyTorch: steps/s of each, per round. */
+async function rounds(w: Workload, backend: 'wasm' | 'cpu', torch: TorchPeer | null, o: { rounds: number; K: number }): Promise<{ a: number[]; b: number[]; first: { tabtrain: number; torch: number } }> {
+  const r = await useBackend(backend);
+  if (!r.ok) throw new Error(`the ${backend} backend is not available: ${r.reason}`);
+  const trainer = trainerFor(w);
+  try {
     const mine = async (k: number) => {
       const t0 = now();
       await trainer.train({ target: { steps: trainer.step + k } });
       await syncRead(trainer);
       return now() - t0;
     };
+    const theirs = async (k: number) => (torch ? ((await torch.ask({ cmd: 'run', steps: k })).seconds as number) * 1000 : NaN);
+    const first = { tabtrain: await mine(1), torch: await theirs(1) };
+    await mine(Math.max(2, o.K >> 1));
+    await theirs(Math.max(2, o.K >> 1));
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < o.rounds; i++) {
+      // alternate which side goes first, so neither always follows the other's cache state
+      const order = i % 2 ? [theirs, mine] : [mine, theirs];
+      const ms = [await order[0](o.K), await order[1](o.K)];
+      const [t, p] = i % 2 ? [ms[1], ms[0]] : ms;
+      a.push((o.K * 1000) / t);
+      b.push((o.K * 1000) / p);
+    }
+    return { a, b, first };
+  } finally {
+    trainer.dispose();
+    tf.disposeVariables();
+  }
+}
+
+export async function runPeers(o: { rounds: number; steps: Record<Workload, number> }): Promise<Record<Workload, PeerResult | { error: string }>> {
+  const out = {} as Record<Workload, PeerResult | { error: string }>;
+  for (const w of WORKLOADS) {
+    log(`peers: ${WORKLOAD_LABELS[w]}`);
+    const K = o.steps[w];
     let torch: TorchPeer | null = null;
     let torchInfo: Record<string, unknown> = {};
     let torchError: string | undefined;
@@ -113,35 +143,24 @@ export async function runPeers(o: { rounds: number; steps: Record<Workload, numb
       torch?.close();
       torch = null;
     }
-    const theirs = async (k: number) => (torch ? ((await torch.ask({ cmd: 'run', steps: k })).seconds as number) * 1000 : NaN);
     try {
-      const first = { tabtrain: await mine(1), torch: await theirs(1) };
-      await mine(Math.max(2, K >> 1));
-      await theirs(Math.max(2, K >> 1));
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let i = 0; i < o.rounds; i++) {
-        // alternate which side goes first, so neither always follows the other's cache state
-        const order = i % 2 ? [theirs, mine] : [mine, theirs];
-        const ms = [await order[0](K), await order[1](K)];
-        const [t, p] = i % 2 ? [ms[1], ms[0]] : ms;
-        a.push((K * 1000) / t);
-        b.push((K * 1000) / p);
-      }
       const side = (rounds: number[], firstStepMs: number): PeerSide => ({ firstStepMs, rounds, stepsPerSec: median(rounds) });
-      const res: PeerResult = { label: WORKLOAD_LABELS[w], stepsPerRound: K, tabtrainCpu: side(a, first.tabtrain) };
+      const wasm = await rounds(w, 'wasm', torch, { rounds: o.rounds, K });
+      const cpu = await rounds(w, 'cpu', torch, { rounds: o.rounds, K });
+      const res: PeerResult = { label: WORKLOAD_LABELS[w], stepsPerRound: K, tabtrainWasm: side(wasm.a, wasm.first.tabtrain), tabtrainCpu: side(cpu.a, cpu.first.tabtrain) };
       if (torch) {
-        res.torchCpu = { ...side(b, first.torch), threads: torchInfo.threads as number, version: String(torchInfo.torch) };
-        res.cliVsTorchCpu = median(a.map((x, i) => x / b[i]));
+        const b = [...wasm.b, ...cpu.b];
+        res.torchCpu = { ...side(b, wasm.first.torch), threads: torchInfo.threads as number, version: String(torchInfo.torch) };
+        res.cliVsTorchCpu = median(wasm.a.map((x, i) => x / wasm.b[i]));
+        res.cpuBackendVsTorchCpu = median(cpu.a.map((x, i) => x / cpu.b[i]));
       } else res.torchError = torchError;
       out[w] = res;
     } catch (e) {
       out[w] = { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
     } finally {
       torch?.close();
-      trainer.dispose();
-      tf.disposeVariables();
     }
   }
+  await useBackend('cpu');
   return out;
 }

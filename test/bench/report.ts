@@ -211,11 +211,11 @@ export function peerTable(res: Results): string {
   if (!res.peers) return '';
   const spread = (xs: number[]) => (xs.length > 1 ? `${fmt(quantile(xs, 0.25), 2)}-${fmt(quantile(xs, 0.75), 2)}` : '-');
   const rows = Object.entries(res.peers).map(([w, r]) => {
-    if (!ok(r)) return [w, 'error', '-', '-', '-', '-', r.error];
+    if (!ok(r)) return [w, 'error', '-', '-', '-', '-', '-', '-', r.error];
     const t = r.torchCpu;
-    return [r.label, fmt(r.tabtrainCpu.stepsPerSec, 2), spread(r.tabtrainCpu.rounds), t ? fmt(t.stepsPerSec, 2) : '-', t ? spread(t.rounds) : '-', fmt(r.cliVsTorchCpu, 3), t ? `torch ${t.version}, ${t.threads} threads; first step ${fmt(r.tabtrainCpu.firstStepMs, 0)} ms vs ${fmt(t.firstStepMs, 0)} ms` : r.torchError ?? ''];
+    return [r.label, fmt(r.tabtrainWasm.stepsPerSec, 2), spread(r.tabtrainWasm.rounds), fmt(r.tabtrainCpu.stepsPerSec, 2), t ? fmt(t.stepsPerSec, 2) : '-', t ? spread(t.rounds) : '-', fmt(r.cliVsTorchCpu, 3), fmt(r.cpuBackendVsTorchCpu, 3), t ? `torch ${t.version}, ${t.threads} threads; first step wasm ${fmt(r.tabtrainWasm.firstStepMs, 0)} ms, torch ${fmt(t.firstStepMs, 0)} ms` : r.torchError ?? ''];
   });
-  return table(['workload', 'tabtrain CLI steps/s', 'p25-p75', 'PyTorch CPU steps/s', 'p25-p75', 'cli_throughput_vs_torch_cpu', 'notes'], rows);
+  return table(['workload', 'tabtrain wasm (CLI) steps/s', 'p25-p75', 'tabtrain cpu steps/s', 'PyTorch CPU steps/s', 'p25-p75', 'cli_throughput_vs_torch_cpu', 'cpu backend vs torch', 'notes'], rows);
 }
 
 export function detailTables(res: Results): string {
