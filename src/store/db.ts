@@ -78,8 +78,6 @@ export interface SaveResult {
   deleted: string[];
   /** set when the save committed but retention failed (it is retried by the next save). */
   retentionError?: string;
-  /** set when the save committed but its safety copy (vault.ts) could not be written. */
-  vaultError?: string;
 }
 
 /** An open database. Opaque: pass it to the functions below. */

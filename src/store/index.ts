@@ -16,6 +16,7 @@ import type { CkptContents } from '../ckpt/types';
 import { checksumOf } from './xxh32';
 import type { CheckpointKind } from '../engine/state';
 import { vaultCheckpoint, vaultForgetCheckpoint } from './vault';
+export { copiesSettled } from './vault';
 
 export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunBranch, type RunRecord, type RunStatus, type SaveResult, type Store } from './db';
 export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './records';
@@ -37,7 +38,9 @@ export async function saveCheckpoint(meta: CheckpointMeta, bytes: Uint8Array | A
   const data = storable(bytes, `checkpoint ${meta.id}`);
   if (data.byteLength === 0) invalid(`checkpoint ${meta.id}: the bytes are empty (a transferred or detached buffer?)`);
   const s = await use(store);
-  return withSafetyCopy(s, await commit(s, meta, data, keep, false), data);
+  const c = await commit(s, meta, data, keep, false);
+  safetyCopy(s, c, data);
+  return c.result;
 }
 
 /**
@@ -54,28 +57,32 @@ export async function saveCheckpointContents(meta: Omit<CheckpointMeta, 'bytes'>
   const reuse = spare;
   spare = null;
   const body = makeBody(contents, reuse);
+  let copying = false;
   try {
     const s = await use(store);
-    // the safety copy is written before the buffer is handed to the next save
-    return await withSafetyCopy(s, await commit(s, full, body.bytes, keep, true), body.bytes);
+    const c = await commit(s, full, body.bytes, keep, true);
+    // the buffer goes to the next save only once its safety copy is written
+    copying = safetyCopy(s, c, body.bytes, () => (spare = body.bytes.buffer));
+    return c.result;
   } finally {
-    spare = body.bytes.buffer;
+    if (!copying) spare = body.bytes.buffer;
   }
 }
 
 /**
- * After a committed save: the run's safety copy in OPFS (vault.ts) becomes this checkpoint. A copy
- * that cannot be written (the disk is full) leaves the previous one and is said in `vaultError`;
- * the save itself stands.
+ * After a committed save: the run's safety copy in OPFS (vault.ts) becomes this checkpoint, in
+ * the background (the save does not wait: writing the bytes a second time would double its
+ * time). `bytes` must stay untouched until `done`. A copy that cannot be written (the disk is
+ * full) leaves the previous one; it is logged, and the save stands. Returns whether a copy was
+ * started (false: a checkpoint without a run record has no copy).
  */
-async function withSafetyCopy(s: Store, c: Committed, bytes: Uint8Array): Promise<SaveResult> {
-  if (!c.run) return c.result;
-  try {
-    await vaultCheckpoint(s.dbName, c.run, c.stored, bytes);
-    return c.result;
-  } catch (e) {
-    return { ...c.result, vaultError: `the safety copy of run ${c.run.name} was not updated: ${e instanceof Error ? e.message : String(e)}` };
-  }
+function safetyCopy(s: Store, c: Committed, bytes: Uint8Array, done?: () => void): boolean {
+  if (!c.run) return false;
+  const name = c.run.name;
+  vaultCheckpoint(s.dbName, c.run, c.stored, bytes)
+    .catch((e: unknown) => console.warn(`tabtrain: the safety copy of run ${name} was not updated: ${e instanceof Error ? e.message : String(e)}`))
+    .finally(done);
+  return true;
 }
 
 interface Committed {

@@ -4,7 +4,7 @@
 
 import { all, key, use, type DatasetRecord, type RunRecord, type Store, type StoredMeta } from './db';
 import { writeTx } from './tx';
-import { listVault, readDatasetCopy, readRunCopy, type VaultDataset, type VaultRun } from './vault';
+import { copiesSettled, listVault, readDatasetCopy, readRunCopy, type VaultDataset, type VaultRun } from './vault';
 import { readTx } from './tx';
 
 export interface Recovery {
@@ -22,6 +22,7 @@ export interface Recovery {
  */
 export async function recoverFromVault(store?: Store): Promise<Recovery> {
   const s = await use(store);
+  await copiesSettled();
   const vault = await listVault(s.dbName);
   const out: Recovery = { runs: [], datasets: [], damaged: vault.damaged };
   if (vault.runs.length === 0 && vault.datasets.length === 0) return out;

@@ -88,11 +88,37 @@ async function remove(dir: Dir | null, name: string): Promise<void> {
   }
 }
 
-/** Replaces the run's safety copy with this checkpoint (its newest complete save). */
-export async function vaultCheckpoint(dbName: string, run: RunRecord, meta: StoredMeta, bytes: Uint8Array): Promise<void> {
-  const dir = await sub(dbName, 'runs', true);
-  if (!dir) return;
-  await write(dir, fileName(run.id), pack({ v: 1, run, meta, sum: checksumOf(bytes) }, [bytes]));
+/**
+ * Work on one run's copy, in order: a save's copy, a later save's copy, a delete. Saves do not
+ * wait for their copy (the checkpoint is stored; its copy follows a moment later), so two
+ * copies of one run could otherwise finish out of order, or a delete be undone by a copy still
+ * being written.
+ */
+const queues = new Map<string, Promise<void>>();
+
+function queued(dbName: string, runId: string, task: () => Promise<void>): Promise<void> {
+  const k = `${dbName}\n${runId}`;
+  const p = (queues.get(k) ?? Promise.resolve()).then(task);
+  const settled = p.catch(() => undefined);
+  queues.set(k, settled);
+  void settled.then(() => {
+    if (queues.get(k) === settled) queues.delete(k);
+  });
+  return p;
+}
+
+/** Resolves once every copy queued so far is written or has failed (tests; a clean shutdown). */
+export async function copiesSettled(): Promise<void> {
+  while (queues.size) await Promise.all(queues.values());
+}
+
+/** Replaces the run's safety copy with this checkpoint (its newest complete save), after the run's earlier copies. */
+export function vaultCheckpoint(dbName: string, run: RunRecord, meta: StoredMeta, bytes: Uint8Array): Promise<void> {
+  return queued(dbName, run.id, async () => {
+    const dir = await sub(dbName, 'runs', true);
+    if (!dir) return;
+    await write(dir, fileName(run.id), pack({ v: 1, run, meta, sum: checksumOf(bytes) }, [bytes]));
+  });
 }
 
 /** Stores the dataset's safety copy. */
@@ -110,8 +136,8 @@ export async function vaultDataset(dbName: string, record: DatasetRecord, files:
 }
 
 /** A deliberate delete: the run's copy goes too, so recovery never brings it back. */
-export async function vaultForgetRun(dbName: string, runId: string): Promise<void> {
-  await remove(await sub(dbName, 'runs', false), fileName(runId));
+export function vaultForgetRun(dbName: string, runId: string): Promise<void> {
+  return queued(dbName, runId, async () => remove(await sub(dbName, 'runs', false), fileName(runId)));
 }
 
 export async function vaultForgetDataset(dbName: string, hash: string): Promise<void> {
@@ -119,7 +145,11 @@ export async function vaultForgetDataset(dbName: string, hash: string): Promise<
 }
 
 /** A deleted checkpoint that is the run's copy: the copy goes (the run keeps its record in IndexedDB). */
-export async function vaultForgetCheckpoint(dbName: string, runId: string, checkpointId: string): Promise<void> {
+export function vaultForgetCheckpoint(dbName: string, runId: string, checkpointId: string): Promise<void> {
+  return queued(dbName, runId, () => forgetIfHeld(dbName, runId, checkpointId));
+}
+
+async function forgetIfHeld(dbName: string, runId: string, checkpointId: string): Promise<void> {
   const dir = await sub(dbName, 'runs', false);
   if (!dir) return;
   let held: Awaited<ReturnType<typeof headerOf>> = null;

@@ -258,6 +258,7 @@ export function makeApi() {
       await new Promise((res) => (tx.oncomplete = res));
       idb.close();
     },
+    copiesSettled: async () => S.copiesSettled(),
     recover: async (d: string) => attempt(async () => S.recoverFromVault(await db(d))),
     /** Flips one byte of a run's safety copy in OPFS (`runs/<runId>.bin`), from the end. */
     vaultFlip: async (d: string, runId: string) => {

@@ -393,6 +393,7 @@ describe('safety copies (OPFS) and recovery', () => {
     expect((await st('putDataset', d, ds('h1', 1), files)).ok).toBe(true);
     for (const [id, step] of [['c1', 10], ['c2', 20]] as const) expect((await st('saveContents', d, ck(id, 'r', 'latest', step), step, 4096)).ok).toBe(true);
     const seqBefore = (await st('rawKeys', d)).seq as number;
+    await st('copiesSettled'); // saves do not wait for their copy
     await st('rawClear', d);
     const rec = await st('recover', d);
     expect(rec.ok && rec.value).toEqual({ runs: [{ id: 'r', name: 'run r', step: 20, kind: 'latest' }], datasets: [{ hash: 'h1', name: 'ds h1' }], damaged: [] });
@@ -421,6 +422,7 @@ describe('safety copies (OPFS) and recovery', () => {
     await st('deleteDataset', d, 'h2');
     expect(await st('deleteCheckpoint', d, 'kept-1')).toBe(true);
     await st('vaultFlip', d, 'bad');
+    await st('copiesSettled'); // saves do not wait for their copy
     await st('rawClear', d);
     const rec = await st('recover', d);
     expect(rec.ok && rec.value).toEqual({ runs: [], datasets: [], damaged: [`runs/${encodeURIComponent('bad')}.bin`] });
