@@ -18,6 +18,13 @@ describe('WebGPU in a worker', () => {
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, backend: 'webgpu', determinism: 3 });
   });
 
+  it('fused AdamW: 3 kernels per parameter instead of 14-16, the same weights within float tolerance', async () => {
+    const r = await call('fusedVsUnfused', 'mlp', { hidden: [16, 8], batchSize: 16, optimizer: 'adamw', weightDecay: 0.01, logEvery: 1, evalEvery: 1000, steps: 100, seed: 5 }, 6);
+    // 6 parameters: at least 11 kernels fewer each
+    expect(r.kernels.unfused - r.kernels.fused, JSON.stringify(r.kernels)).toBeGreaterThanOrEqual(6 * 11);
+    expect(r.worst).toBeLessThan(1e-4);
+  });
+
   const families = [
     { family: 'mlp' as const, o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [3, 5] },
     { family: 'cnn' as const, o: { filters: [4], hidden: [8], batchSize: 8, dropout: 0.1 }, ks: [2, 5] },

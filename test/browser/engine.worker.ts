@@ -8,6 +8,7 @@ import { encodeCkpt } from '../../src/ckpt/format';
 import { useBackend } from '../../src/engine/backend';
 import { makeConfig, type ConfigOverrides } from '../../src/engine/config';
 import { Trainer } from '../../src/engine/trainer';
+import { setFusedKernels } from '../../src/engine/kernels';
 import { parseDataset, type ParseOptions } from '../../src/engine/data';
 import { diffContents, resumeCheck } from '../support/resume-check';
 import { images, tabular, text } from '../support/synthetic';
@@ -38,6 +39,32 @@ const api = {
       t.dispose();
     }
     return diffContents(finals[0], finals[1]);
+  },
+  /**
+   * The same config trained with the engine's fused kernels and without: the largest difference
+   * of any weight relative to its size, and the kernels one step dispatches either way.
+   */
+  async fusedVsUnfused(family: Family, overrides: ConfigOverrides, steps: number) {
+    const ds = datasets[family]();
+    const config = makeConfig(ds, { family, ...overrides });
+    const out: { weights: Map<string, Float32Array>; kernels: number }[] = [];
+    for (const on of [true, false]) {
+      setFusedKernels(on);
+      const t = Trainer.create({ config, dataset: ds });
+      await t.train({ target: { steps: steps - 1 } });
+      const prof = await tf.profile(async () => t.train({ target: { steps } }));
+      const weights = new Map<string, Float32Array>();
+      for (const [n, v] of t.vars) weights.set(n, (await v.data()) as Float32Array);
+      out.push({ weights, kernels: prof.kernels.length });
+      t.dispose();
+    }
+    setFusedKernels(true);
+    let worst = 0;
+    for (const [n, a] of out[0].weights) {
+      const b = out[1].weights.get(n)!;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-3 + Math.abs(b[i])));
+    }
+    return { worst, kernels: { fused: out[0].kernels, unfused: out[1].kernels } };
   },
   /** Parses a real file in the worker, trains, and returns .ckpt bytes at step k and at the end. */
   async exportPair(file: { path: string; bytes: number[] }, parse: ParseOptions, overrides: ConfigOverrides, k: number) {

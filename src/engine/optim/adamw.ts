@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BETA1, BETA2, LR, WEIGHT_DECAY } from './fields-common';
 import type { OptimizerDef } from './types';
 import { zeroSlots } from './zeros';
+import { fusedAdamW } from './fused-webgpu';
 
 export interface AdamWConfig {
   kind: 'adamw';
@@ -36,6 +37,7 @@ export const adamw: OptimizerDef<AdamWConfig> = {
   validate: () => null,
   slots: () => ['m', 'v'],
   init: (cfg, shape) => zeroSlots(adamw.slots(cfg), shape),
+  fused: (cfg, lr, t) => (tf.getBackend() === 'webgpu' ? fusedAdamW(cfg, lr, t) : null),
   update(cfg, lr, t) {
     const lrT = tf.scalar(lr);
     const b1 = tf.scalar(cfg.beta1);

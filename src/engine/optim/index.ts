@@ -12,6 +12,7 @@ import { adamw } from './adamw';
 import { clipByGlobalNorm } from './clip';
 import { lion } from './lion';
 import { sgd } from './sgd';
+import { fusedKernels } from '../kernels';
 import type { DefaultsContext, OptimizerDef } from './types';
 
 export { clipByGlobalNorm } from './clip';
@@ -136,7 +137,7 @@ export class Optimizer {
     tf.tidy(() => {
       const names = this.params.map((p) => p.name);
       const g = this.clipNorm > 0 ? clipByGlobalNorm(grads, names, this.clipNorm) : grads;
-      const step = this.def.update(this.cfg, lr, t);
+      const step = (fusedKernels() ? this.def.fused?.(this.cfg, lr, t) : null) ?? this.def.update(this.cfg, lr, t);
       for (const p of this.params) {
         const w = vars.get(p.name)!;
         const slot = this.slots.get(p.name)!;

@@ -58,4 +58,9 @@ export interface OptimizerDef<C extends BaseOptimizerConfig> {
    * then restoring the slots and the count continues bit-exactly.
    */
   update(cfg: C, lr: number, count: number): (p: ParamInput) => ParamOutput;
+  /**
+   * The same update as fewer device kernels on the current backend, or null where there is none
+   * (src/engine/optim/fused-webgpu.ts). Used unless setFusedKernels(false).
+   */
+  fused?(cfg: C, lr: number, count: number): ((p: ParamInput) => ParamOutput) | null;
 }

@@ -1,0 +1,13 @@
+// Switches for the engine's own kernels (src/engine/optim/fused-webgpu.ts). On by default; off
+// gives tfjs' one-kernel-per-op path, for comparison and as a way out if a GPU mis-runs them.
+// A run resumed with the other setting continues, but not bit-identically (like a backend change).
+
+let fused = true;
+
+export function setFusedKernels(on: boolean): void {
+  fused = on;
+}
+
+export function fusedKernels(): boolean {
+  return fused;
+}
