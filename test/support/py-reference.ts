@@ -5,6 +5,7 @@
 //        FAMILY.logits.json (eval-mode logits of the before-checkpoint on a few samples)
 //   tsx test/support/py-reference.ts order OUT.json     a cursor's sample order over two epochs
 //        from a mid-epoch position, with the dropout seed drawn at every step
+//   tsx test/support/py-reference.ts parse FILE OUT.json   the dataset tabtrain's parser makes of FILE
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -15,6 +16,9 @@ import type { Dataset } from '../../src/engine/data/types';
 import { uploadDataset } from '../../src/engine/device-data';
 import { positionsOf } from '../../src/engine/models';
 import { Rng } from '../../src/engine/rng';
+import { parseDataset } from '../../src/engine/data';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Trainer } from '../../src/engine/trainer';
 import { images, tabular, text } from './synthetic';
 
@@ -79,12 +83,16 @@ function order(outFile: string): void {
   writeFileSync(outFile, JSON.stringify({ numTrain, batch, start, steps }));
 }
 
-const [cmd, out] = process.argv.slice(2);
+const [cmd, out, out2] = process.argv.slice(2);
 await tf.setBackend('cpu');
 tf.enableProdMode();
 if (cmd === 'families' && out) await families(out);
 else if (cmd === 'order' && out) order(out);
+else if (cmd === 'parse' && out && out2) {
+  const ds = await parseDataset([{ path: basename(out), bytes: new Uint8Array(readFileSync(out)) }]);
+  writeFileSync(out2, JSON.stringify({ ...(dataJson(ds) as object), featureNames: ds.kind === 'tabular' ? ds.featureNames : undefined }));
+}
 else {
-  process.stderr.write('usage: tsx test/support/py-reference.ts families OUT_DIR | order OUT.json\n');
+  process.stderr.write('usage: tsx test/support/py-reference.ts families OUT_DIR | order OUT.json | parse FILE OUT.json\n');
   process.exit(2);
 }
