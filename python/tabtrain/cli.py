@@ -318,8 +318,6 @@ def cmd_train(a, fresh=False):
     for name, shape, init, _ in param_defs(config["model"]):
         w = weights.get("model." + name)
         if w is not None and list(w.shape) == list(shape):
-            if len(shape) == 2 and shape[0] == shape[1] and name.endswith(".kernel") and not fresh_layout_ok(w, name):
-                pass
             tensors["model." + name] = np.asarray(w, np.float32)
             loaded.append(name)
         else:
@@ -344,10 +342,6 @@ def cmd_train(a, fresh=False):
         say("fresh from %s: loaded %s; re-initialised %s" % (a.checkpoint, ", ".join(loaded) or "nothing", ", ".join(reinit) or "nothing"), a.quiet)
     run_and_save(run, config["target"], a.out, a.checkpoint_every, a.quiet, segment_of(run, device))
     return 0
-
-
-def fresh_layout_ok(w, name):
-    return True
 
 
 def cmd_inspect(a):

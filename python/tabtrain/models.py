@@ -122,7 +122,7 @@ class Dropout:
         rng = Rng.from_seed(hash_seed(self.seed, site))
         u = rng.floats(local * self.world)[self.rank * local : (self.rank + 1) * local]
         mask = np.where(u < self.rate, 0.0, 1 / (1 - self.rate)).astype(np.float32)
-        return x * torch.from_numpy(mask).reshape(x.shape)
+        return x * torch.from_numpy(mask).reshape(x.shape).to(x.device)
 
 
 def _dense_f(p, name, x):
@@ -188,7 +188,7 @@ def forward(spec, p, x, training=False, dropout=None, new_buffers=None):
         ids = x.reshape(B * T).long()
         h = F.one_hot(ids, V).to(torch.float32) @ p["tok_emb"]
         h = h.reshape(B, T, d) + p["pos_emb"]
-        mask = torch.triu(torch.full((T, T), -1e9, dtype=torch.float32), diagonal=1)
+        mask = torch.triu(torch.full((T, T), -1e9, dtype=torch.float32, device=x.device), diagonal=1)
         scale = torch.tensor(1 / math.sqrt(dh), dtype=torch.float32)
         site = 0
         for i in range(spec["numLayers"]):
