@@ -6,7 +6,9 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -203,7 +205,18 @@ def run_and_save(run, target, out, every, quiet, segment):
         if every and r.step % every == 0:
             save("latest")
 
-    run.train(target, after_step=after, on_progress=progress(quiet))
+    # Ctrl-C: finish the step in flight, save `latest`, exit 130 (as the TypeScript CLI does).
+    interrupted = []
+    old = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if threading.current_thread() is threading.main_thread() else None
+    try:
+        result = run.train(target, after_step=after, on_progress=progress(quiet), should_stop=lambda: bool(interrupted))
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+    if result == "stopped":
+        save("latest")
+        say("interrupted at step %d: saved %s" % (run.step, out))
+        raise KeyboardInterrupt
     save("final")
     if run.stop_reason:
         say("stopped early at step %d: %s" % (run.step, run.stop_reason))
@@ -383,7 +396,10 @@ def main(argv=None):
             return cmd_train(a, fresh=a.command == "fresh")
         raise UsageError("unknown command '%s' (expected train, resume, fresh or inspect)" % argv[0])
     except UsageError as e:
-        sys.stderr.write("tabtrain: %s\n%s\n" % (e, USAGE.splitlines()[0]))
+        msg = str(e)
+        if msg.startswith("unrecognized arguments") and argv and argv[0] == "resume":
+            msg += " (resume here changes only the target, --lr and --force; other changes are the TypeScript CLI's: npx tabtrain resume ...)"
+        sys.stderr.write("tabtrain: %s\n%s\n" % (msg, USAGE.splitlines()[0]))
         return 2
     except (RunError, CkptError, DatasetError, ConfigError, ValueError) as e:
         if os.environ.get("TABTRAIN_DEBUG"):

@@ -225,11 +225,14 @@ class Run:
         return out
 
     # -- the loop -----------------------------------------------------------------------------
-    def train(self, target, after_step=None, on_progress=None):
+    def train(self, target, after_step=None, on_progress=None, should_stop=None):
+        """Trains to the target; 'stopped' when should_stop() asked for it between two steps."""
         cfg = self.config
         patience, stop_if = cfg.get("patience"), cfg.get("stopIfLoss")
         self.stop_reason = None
         while not self.is_done(target):
+            if should_stop and should_stop():
+                return "stopped"
             lr = self.step_once()
             point = {"step": self.step, "epoch": self.epoch}
             record, reason = False, None
