@@ -48,3 +48,22 @@ def load_dataset_json(path):
     x = np.array(d["x"], np.float32).reshape(d["numRows"], d["numFeatures"])
     y = np.array(d["y"], np.int32 if d["task"] == "classification" else np.float32)
     return dict(d, x=x, y=y)
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def py(capsys):
+    """python -m tabtrain in this process (no torch import per call): (args) -> Result."""
+    from tabtrain.cli import main
+
+    def call(*args):
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return call

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import ROOT, tabtrain_py, tabtrain_ts
+from conftest import ROOT, tabtrain_ts
 from tabtrain.ckpt import read_ckpt
 
 IRIS = os.path.join(ROOT, "public", "samples", "iris.csv")
@@ -17,10 +17,10 @@ def _ok(r):
 
 
 @pytest.mark.parametrize("extra", [[], ["--optimizer", "sgd", "--schedule", "cosine", "--dropout", "0.2", "--hidden", "7"]])
-def test_train_from_scratch_matches_tabtrain(tmp_path, extra):
+def test_train_from_scratch_matches_tabtrain(tmp_path, extra, py):
     args = ["--data", IRIS, "--steps", "6", "--batch-size", "8", "--seed", "5", "--quiet", *extra]
     _ok(tabtrain_ts("train", *args, "--out", str(tmp_path / "ts.ckpt")))
-    _ok(tabtrain_py("train", *args, "--out", str(tmp_path / "py.ckpt")))
+    _ok(py("train", *args, "--out", str(tmp_path / "py.ckpt")))
     ts, py = read_ckpt(str(tmp_path / "ts.ckpt")), read_ckpt(str(tmp_path / "py.ckpt"))
     assert py.state["config"] == ts.state["config"]
     assert sorted(py.tensors) == sorted(ts.tensors)
@@ -30,14 +30,14 @@ def test_train_from_scratch_matches_tabtrain(tmp_path, extra):
         assert py.state[key] == ts.state[key], key
 
 
-def test_fresh_from_plain_safetensors_and_transposed_kernel_refused(tmp_path):
+def test_fresh_from_plain_safetensors_and_transposed_kernel_refused(tmp_path, py):
     from safetensors.numpy import save_file
 
-    _ok(tabtrain_py("train", "--data", IRIS, "--steps", "2", "--hidden", "5", "--out", str(tmp_path / "a.ckpt"), "--quiet"))
+    _ok(py("train", "--data", IRIS, "--steps", "2", "--hidden", "5", "--out", str(tmp_path / "a.ckpt"), "--quiet"))
     a = read_ckpt(str(tmp_path / "a.ckpt"))
     plain = {k: v for k, v in a.tensors.items() if k.startswith("model.")}
     save_file(plain, str(tmp_path / "plain.safetensors"))
-    r = _ok(tabtrain_py("fresh", str(tmp_path / "plain.safetensors"), "--data", IRIS, "--hidden", "5", "--steps", "1", "--lr", "1e-9", "--out", str(tmp_path / "b.ckpt")))
+    r = _ok(py("fresh", str(tmp_path / "plain.safetensors"), "--data", IRIS, "--hidden", "5", "--steps", "1", "--lr", "1e-9", "--out", str(tmp_path / "b.ckpt")))
     assert "re-initialised nothing" in r.stderr
     b = read_ckpt(str(tmp_path / "b.ckpt"))
     assert np.abs(b.tensors["model.layers.0.kernel"] - plain["model.layers.0.kernel"]).max() < 1e-6
@@ -45,5 +45,5 @@ def test_fresh_from_plain_safetensors_and_transposed_kernel_refused(tmp_path):
     # PyTorch's Linear layout [out, in] for a [4, 5] kernel: refused with the reason
     plain["model.layers.0.kernel"] = np.ascontiguousarray(plain["model.layers.0.kernel"].T)
     save_file(plain, str(tmp_path / "torch-layout.safetensors"))
-    r = tabtrain_py("fresh", str(tmp_path / "torch-layout.safetensors"), "--data", IRIS, "--hidden", "5", "--steps", "1", "--out", str(tmp_path / "c.ckpt"))
+    r = py("fresh", str(tmp_path / "torch-layout.safetensors"), "--data", IRIS, "--hidden", "5", "--steps", "1", "--out", str(tmp_path / "c.ckpt"))
     assert r.returncode == 1 and "transpose" in r.stderr and "Traceback" not in r.stderr

@@ -72,10 +72,10 @@ def test_back_in_the_tab_loss_falls_and_lineage_shows_three_segments(runs):
     assert "steps 60-80: tabtrain" in r.stdout
 
 
-def test_cli_errors_are_one_line(tmp_path):
-    r = tabtrain_py("resume", str(tmp_path / "missing.ckpt"), "--data", IRIS)
+def test_cli_errors_are_one_line(tmp_path, py):
+    r = py("resume", str(tmp_path / "missing.ckpt"), "--data", IRIS)
     assert r.returncode == 1 and r.stderr.strip() == "tabtrain: cannot read checkpoint %s: no such file" % (tmp_path / "missing.ckpt")
-    r = tabtrain_py("inspect", IRIS)
+    r = py("inspect", IRIS)
     assert r.returncode == 1 and "not a tabtrain checkpoint" in r.stderr and "Traceback" not in r.stderr
-    r = tabtrain_py("resume", "x.ckpt", "--bogus")
+    r = py("resume", "x.ckpt", "--bogus")
     assert r.returncode == 2 and "Traceback" not in r.stderr
