@@ -147,12 +147,22 @@ def _conv_same(x, kernel, stride):
     return F.conv2d(x, kernel.permute(3, 2, 0, 1), stride=stride)
 
 
-def _batch_norm(p, name, x, training, new_buffers):
+def _batch_norm(p, name, x, training, new_buffers, world=1):
+    """Batch norm over N, H, W (NCHW here). With `world` > 1 processes each holding a share of the
+    batch, the statistics are the whole batch's (summed across ranks, differentiably), so the
+    result is the one-process result."""
     if training:
-        mean = x.mean(dim=(0, 2, 3))
-        var = ((x - mean.view(1, -1, 1, 1)) ** 2).mean(dim=(0, 2, 3))
+        n = x.shape[0] * x.shape[2] * x.shape[3]
+        if world > 1:
+            from torch.distributed.nn.functional import all_reduce
+
+            n *= world
+            mean = all_reduce(x.sum(dim=(0, 2, 3))) / n
+            var = all_reduce(((x - mean.view(1, -1, 1, 1)) ** 2).sum(dim=(0, 2, 3))) / n
+        else:
+            mean = x.mean(dim=(0, 2, 3))
+            var = ((x - mean.view(1, -1, 1, 1)) ** 2).mean(dim=(0, 2, 3))
         if new_buffers is not None:
-            n = x.shape[0] * x.shape[2] * x.shape[3]
             unbiased = var * (n / (n - 1)) if n > 1 else var
             new_buffers[name + ".mean"] = (p[name + ".mean"] * 0.9 + mean * 0.1).detach()
             new_buffers[name + ".var"] = (p[name + ".var"] * 0.9 + unbiased * 0.1).detach()
@@ -163,7 +173,7 @@ def _batch_norm(p, name, x, training, new_buffers):
     return normed * p[name + ".gamma"].view(shp) + p[name + ".beta"].view(shp)
 
 
-def forward(spec, p, x, training=False, dropout=None, new_buffers=None):
+def forward(spec, p, x, training=False, dropout=None, new_buffers=None, world=1):
     """Logits [N, outputs] (charlm: [B*T, V]) from tensors `p` by tabtrain name (no `model.`)."""
     drop = dropout or Dropout(0, False, 0)
     f = spec["family"]
@@ -208,7 +218,7 @@ def forward(spec, p, x, training=False, dropout=None, new_buffers=None):
         return _dense_f(p, "head", _layer_norm(p, "ln_f", h).reshape(B * T, d))
     if f == "resnet":
         def bn(n, a):
-            return _batch_norm(p, n, a, training, new_buffers)
+            return _batch_norm(p, n, a, training, new_buffers, world)
 
         a = torch.relu(bn("stem.bn", _conv_same(x.permute(0, 3, 1, 2), p["stem.conv.kernel"], 1)))
         for blk in _resnet_blocks(spec):
@@ -242,5 +252,5 @@ class TabtrainModel(torch.nn.Module):
     def named(self):
         return {n: self.tensor(n) for n in self.param_names + self.buffer_names}
 
-    def forward(self, x, training=False, dropout=None, new_buffers=None):
-        return forward(self.spec, self.named(), x, training, dropout, new_buffers)
+    def forward(self, x, training=False, dropout=None, new_buffers=None, world=1):
+        return forward(self.spec, self.named(), x, training, dropout, new_buffers, world)

@@ -90,8 +90,6 @@ class Run:
             raise RunError("batch size %d is larger than the %d training samples" % (B, len(self.train_ids)))
         if B % self.world != 0:
             raise RunError("the batch size %d does not split evenly across %d processes: use a process count that divides it" % (B, self.world))
-        if self.world > 1 and self.spec["family"] == "resnet":
-            raise RunError("resnet's batch norm needs the whole batch in one process: continue it with one process (--nproc-per-node 1)")
         defs = param_defs(self.spec)
         model_t = {}
         for name, shape, _, _ in defs + [(b[0], b[1], None, None) for b in buffer_defs(self.spec)]:
@@ -183,7 +181,7 @@ class Run:
         module = self.ddp or self.model
         for p in self.model.parameters():
             p.grad = None
-        logits = module(x, training=True, dropout=drop, new_buffers=new_buffers)
+        logits = module(x, training=True, dropout=drop, new_buffers=new_buffers, world=self.world)
         loss = self.loss_of(logits, y)
         loss.backward()
         params = {n: self.model.tensor(n) for n in self.trainable}
