@@ -94,6 +94,8 @@ def build_parser():
         q.add_argument("--overwrite", action="store_true")
         q.add_argument("--label")
         q.add_argument("--task", choices=["classification", "regression"])
+        q.add_argument("--image-size", type=_pos_int, dest="image_size")
+        q.add_argument("--channels", type=int, choices=[1, 3])
         q.add_argument("--steps", type=_pos_int)
         q.add_argument("--epochs", type=_pos_int)
         q.add_argument("--lr", type=_float)
@@ -236,7 +238,7 @@ def cmd_resume(a):
     if a.epochs is not None and a.more_epochs is not None:
         raise UsageError("--epochs and --more-epochs are both an epoch target: give one")
     opts = cfg.get("data", {})
-    ds = load_dataset(a.data, opts.get("label"), opts.get("task"))
+    ds = load_dataset(a.data, opts.get("label"), opts.get("task"), opts.get("imageSize"), opts.get("channels"))
     if ds["fingerprint"]["sha256"] != state["dataset"]["fingerprint"]["sha256"] and not a.force:
         raise RunError(
             "the dataset changed since this checkpoint was saved (checkpoint: %s; now: %s); start fresh from its weights instead (python -m tabtrain fresh %s --data %s --out NEW.ckpt), or --force"
@@ -321,7 +323,11 @@ def cmd_train(a, fresh=False):
     if fresh:
         weights, parent_state = read_weights(a.checkpoint)
     data_opts = {k: v for k, v in (("label", a.label), ("task", a.task)) if v is not None}
-    ds = load_dataset(a.data, a.label, a.task)
+    if a.image_size is not None:
+        data_opts["imageSize"] = {"height": a.image_size, "width": a.image_size}
+    if a.channels is not None:
+        data_opts["channels"] = a.channels
+    ds = load_dataset(a.data, a.label, a.task, data_opts.get("imageSize"), data_opts.get("channels"))
     base = parent_state["config"]["model"] if parent_state else None
     o = _options(a)
     if fresh and base is None and "family" not in o:

@@ -1,6 +1,6 @@
 """Datasets from files with tabtrain's parsing rules (src/engine/data/csv.ts, columns.ts, text.ts;
 docs/model-math.md "Input encodings"): a CSV becomes standardised numeric + one-hot features, a
-.txt becomes code-point ids. Images are not parsed here yet (docs/python.md)."""
+.txt becomes code-point ids. Images: images.py."""
 import csv
 import hashlib
 import io
@@ -295,9 +295,14 @@ def parse_text(data, name):
     return {"kind": "text", "ids": ids, "vocab": vocab, "fingerprint": fp}
 
 
-def load_dataset(path, label=None, task=None):
+def load_dataset(path, label=None, task=None, image_size=None, channels=None):
     if os.path.isdir(path) or path.lower().endswith(".zip"):
-        raise DatasetError("%s: image datasets are not supported by the Python package yet; use a .csv or .txt, or continue this run in tabtrain" % path)
+        from .images import ImageError, parse_images
+
+        try:
+            return parse_images(path, image_size, channels)
+        except ImageError as e:
+            raise DatasetError(str(e)) from None
     try:
         with open(path, "rb") as f:
             data = f.read()

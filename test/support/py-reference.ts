@@ -17,8 +17,8 @@ import { uploadDataset } from '../../src/engine/device-data';
 import { positionsOf } from '../../src/engine/models';
 import { Rng } from '../../src/engine/rng';
 import { parseDataset } from '../../src/engine/data';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import type { ParseOptions } from '../../src/engine/data/types';
+import { readDataFiles } from '../../src/cli/files';
 import { Trainer } from '../../src/engine/trainer';
 import { images, tabular, text } from './synthetic';
 
@@ -89,7 +89,9 @@ tf.enableProdMode();
 if (cmd === 'families' && out) await families(out);
 else if (cmd === 'order' && out) order(out);
 else if (cmd === 'parse' && out && out2) {
-  const ds = await parseDataset([{ path: basename(out), bytes: new Uint8Array(readFileSync(out)) }]);
+  // as the CLI reads --data (a file, or a folder of class folders), with --image-size/--channels from PARSE_OPTIONS
+  const opts = JSON.parse(process.env.PARSE_OPTIONS ?? '{}') as ParseOptions;
+  const ds = await parseDataset(readDataFiles(out), opts);
   writeFileSync(out2, JSON.stringify({ ...(dataJson(ds) as object), featureNames: ds.kind === 'tabular' ? ds.featureNames : undefined }));
 }
 else {
