@@ -18,7 +18,7 @@ import torch.distributed as dist
 from .ckpt import CkptError, decode_ckpt, write_ckpt
 from .config import ConfigError, make_config
 from .data import DatasetError, load_dataset, num_samples
-from .models import buffer_defs, init_values, param_defs, positions
+from .models import TabtrainModel, buffer_defs, init_values, param_defs, positions
 from .optim import apply_freeze, slot_names
 from .rng import Cursor, Rng, split_sizes
 from .trainer import Run, RunError, new_run_id, validate_state
@@ -27,6 +27,7 @@ USAGE = """usage: python -m tabtrain COMMAND ...
   train --data FILE --out FILE.ckpt [--model mlp|cnn|charlm|resnet] [--steps N | --epochs E] [options]
   resume FILE.ckpt --data FILE [--out FILE.ckpt] [--steps N | --more-steps N] [--epochs E | --more-epochs N] [--lr X] [--force]
   fresh FILE.ckpt|FILE.safetensors --data FILE --out NEW.ckpt [train options]
+  predict FILE.ckpt (--data FILE | --prompt TEXT [--length N] [--temperature T] [--seed S]) [--json]
   inspect FILE.ckpt [--json]
 Distributed: torchrun --nproc-per-node N -m tabtrain resume RUN.ckpt --data FILE --steps S --out OUT.ckpt"""
 
@@ -116,6 +117,15 @@ def build_parser():
         q.add_argument("--checkpoint-every", type=int, default=0)
         q.add_argument("--quiet", action="store_true")
         q.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to train (auto: CUDA when available)")
+    pr = sub.add_parser("predict", **common)
+    pr.add_argument("checkpoint")
+    pr.add_argument("--data", help="a dataset like the training one (CSV with the label column, images, text)")
+    pr.add_argument("--prompt", help="charlm: text to continue")
+    pr.add_argument("--length", type=_pos_int, default=200)
+    pr.add_argument("--temperature", type=_float, default=1.0)
+    pr.add_argument("--seed", type=int, default=1)
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
     ins = sub.add_parser("inspect", **common)
     ins.add_argument("checkpoint")
     ins.add_argument("--json", action="store_true")
@@ -363,6 +373,67 @@ def cmd_train(a, fresh=False):
     return 0
 
 
+def cmd_predict(a):
+    """Eval-mode predictions: per sample of --data (class and probability, or the regression value
+    in the label's units), or a charlm continuation of --prompt."""
+    ck = read_checkpoint(a.checkpoint)
+    s = validate_state(ck.state)
+    cfg = s["config"]
+    spec = cfg["model"]
+    device, _ = setup_distributed(a.device)
+    model = TabtrainModel(spec, {k[6:]: v for k, v in ck.tensors.items() if k.startswith("model.")}).to(device)
+    model.eval()
+    labels = s["dataset"].get("labels")
+    if spec["family"] == "charlm":
+        if a.prompt is None or not labels:
+            raise UsageError("predict with a charlm checkpoint needs --prompt TEXT (and a checkpoint that records its vocabulary)")
+        idx = {c: i for i, c in enumerate(labels)}
+        unknown = sorted({c for c in a.prompt if c not in idx})
+        if unknown:
+            raise RunError("the prompt has characters the model never saw: %s" % ", ".join(repr(c) for c in unknown))
+        T = spec["contextLength"]
+        ids = [idx[c] for c in a.prompt]
+        rng = Rng.from_seed(a.seed)
+        with torch.no_grad():
+            for _ in range(a.length):
+                # causal: padding after the prompt does not change the prediction at its last position
+                window = (ids + [0] * T)[:T] if len(ids) < T else ids[-T:]
+                logits = model(torch.tensor([window], device=device))[min(len(ids), T) - 1].double().cpu()
+                if a.temperature <= 0:
+                    nxt = int(torch.argmax(logits))
+                else:
+                    p = torch.softmax(logits / a.temperature, 0).numpy()
+                    nxt = min(int(np.searchsorted(np.cumsum(p), rng.next_float() * p.sum(), side="right")), len(p) - 1)
+                ids.append(nxt)
+        text = "".join(labels[i] for i in ids)
+        print(json.dumps({"text": text}) if a.json else text)
+        return 0
+    if a.data is None:
+        raise UsageError("predict needs --data FILE (or --prompt for a charlm checkpoint)")
+    opts = cfg.get("data", {})
+    ds = load_dataset(a.data, opts.get("label"), opts.get("task"), opts.get("imageSize"), opts.get("channels"))
+    if ds["kind"] == "tabular" and ds["numFeatures"] != spec.get("inputSize"):
+        raise RunError("%s encodes to %d features, the model takes %d: use a file with the training data's columns" % (a.data, ds["numFeatures"], spec.get("inputSize")))
+    rows = []
+    with torch.no_grad():
+        n = len(ds["x"])
+        for i in range(0, n, 256):
+            logits = model(torch.as_tensor(ds["x"][i : i + 256]).to(device)).cpu()
+            if cfg["task"] == "regression":
+                st = ds.get("labelStats", {"mean": 0.0, "std": 1.0})
+                rows += [{"sample": i + j, "value": float(v) * st["std"] + st["mean"]} for j, v in enumerate(logits.reshape(-1).tolist())]
+            else:
+                p = torch.softmax(logits.double(), 1)
+                for j in range(len(p)):
+                    k = int(torch.argmax(p[j]))
+                    rows.append({"sample": i + j, "class": labels[k] if labels else k, "probability": float(p[j, k])})
+    if a.json:
+        print(json.dumps(rows))
+    else:
+        print("\n".join("%d\t%s\t%s" % (r["sample"], r.get("class", r.get("value")), "%.4f" % r["probability"] if "probability" in r else "") for r in rows))
+    return 0
+
+
 def cmd_inspect(a):
     ck = read_checkpoint(a.checkpoint)
     s = validate_state(ck.state)
@@ -398,9 +469,11 @@ def main(argv=None):
             return cmd_inspect(a)
         if a.command == "resume":
             return cmd_resume(a)
+        if a.command == "predict":
+            return cmd_predict(a)
         if a.command in ("train", "fresh"):
             return cmd_train(a, fresh=a.command == "fresh")
-        raise UsageError("unknown command '%s' (expected train, resume, fresh or inspect)" % argv[0])
+        raise UsageError("unknown command '%s' (expected train, resume, fresh, predict or inspect)" % argv[0])
     except UsageError as e:
         msg = str(e)
         if msg.startswith("unrecognized arguments") and argv and argv[0] == "resume":
@@ -414,6 +487,9 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `... | head`: the reader has gone; nothing to report
+        sys.stdout = open(os.devnull, "w")
+        return 0
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

@@ -47,3 +47,20 @@ def test_fresh_from_plain_safetensors_and_transposed_kernel_refused(tmp_path, py
     save_file(plain, str(tmp_path / "torch-layout.safetensors"))
     r = py("fresh", str(tmp_path / "torch-layout.safetensors"), "--data", IRIS, "--hidden", "5", "--steps", "1", "--out", str(tmp_path / "c.ckpt"))
     assert r.returncode == 1 and "transpose" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_predict(tmp_path, py):
+    import json
+
+    _ok(py("train", "--data", IRIS, "--steps", "60", "--out", str(tmp_path / "i.ckpt"), "--quiet"))
+    rows = json.loads(_ok(py("predict", str(tmp_path / "i.ckpt"), "--data", IRIS, "--json")).stdout)
+    assert len(rows) == 150
+    truth = [line.rsplit(",", 1)[1].strip() for line in open(IRIS).read().strip().splitlines()[1:]]
+    assert sum(r["class"] == t for r, t in zip(rows, truth)) / 150 > 0.9
+    text = tmp_path / "t.txt"
+    text.write_text("abcabcabd " * 60)
+    _ok(py("train", "--data", str(text), "--steps", "40", "--context-length", "8", "--d-model", "8", "--lr", "0.02", "--out", str(tmp_path / "t.ckpt"), "--quiet"))
+    out = json.loads(_ok(py("predict", str(tmp_path / "t.ckpt"), "--prompt", "abca", "--length", "12", "--temperature", "0", "--json")).stdout)["text"]
+    assert out.startswith("abca") and len(out) == 16 and set(out) <= set("abcd ")
+    r = py("predict", str(tmp_path / "t.ckpt"), "--prompt", "xyz")
+    assert r.returncode == 1 and "never saw" in r.stderr
