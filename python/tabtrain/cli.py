@@ -490,6 +490,11 @@ def main(argv=None):
     except BrokenPipeError:  # `... | head`: the reader has gone; nothing to report
         sys.stdout = open(os.devnull, "w")
         return 0
+    except Exception as e:  # noqa: BLE001 - a bug or a file nobody checked for: one line, not a stack
+        if os.environ.get("TABTRAIN_DEBUG"):
+            raise
+        sys.stderr.write("tabtrain: internal error: %s: %s (set TABTRAIN_DEBUG=1 for the stack)\n" % (type(e).__name__, e))
+        return 1
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

@@ -3,6 +3,7 @@ data order, dropout masks, optimizer and schedule as src/engine/trainer.ts, and 
 .ckpt the TypeScript engine resumes. With torch.distributed initialised (torchrun), every rank
 draws the same global batch and trains on its contiguous share under DistributedDataParallel."""
 import datetime
+import json
 import math
 import uuid
 
@@ -46,8 +47,35 @@ def validate_state(s):
     r = s["rng"]
     if not isinstance(r, dict) or r.get("algorithm") != "xoshiro128**" or not isinstance(r.get("state"), list) or len(r["state"]) != 4 or not all(map(u32, r["state"])):
         fail('rng must be {algorithm: "xoshiro128**", state: four u32}')
-    if s["optimizer"].get("kind") != c["optimizer"].get("kind"):
-        fail("optimizer kind differs from the config's")
+    nat = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not nat(s["step"]):
+        fail("step is not a non-negative integer")
+    if not (nat(cur.get("epoch")) and nat(cur.get("index"))):
+        fail("cursor must be {epoch, index, epochRng: four u32}")
+    o = s["optimizer"]
+    if not isinstance(o, dict) or not nat(o.get("updates")) or o.get("kind") != c["optimizer"].get("kind"):
+        fail("optimizer must be {kind (the config's), updates}")
+    if c["model"].get("family") not in ("mlp", "cnn", "charlm", "resnet"):
+        fail("config: unknown model family %s (known: mlp, cnn, charlm, resnet)" % c["model"].get("family"))
+    if c["optimizer"].get("kind") not in ("adamw", "sgd", "lion") or not all(num(c["optimizer"].get(k)) for k in c["optimizer"] if k != "kind"):
+        fail("config: bad optimizer %s" % json.dumps(c["optimizer"]))
+    if not isinstance(c.get("schedule"), dict) or c["schedule"].get("kind") not in ("constant", "cosine", "linear", "step"):
+        fail("config: bad schedule")
+    for k in ("batchSize", "logEvery", "evalEvery"):
+        if not (nat(c.get(k)) and c[k] > 0):
+            fail("config: %s must be a positive integer" % k)
+    if not nat(c.get("seed")) or not num(c.get("valFraction")) or not num(c.get("clipNorm")) or not isinstance(c.get("freeze"), list) or not isinstance(c.get("target"), dict):
+        fail("config: seed, valFraction, clipNorm, freeze and target must be set")
+    if c.get("task") not in ("classification", "regression", "lm"):
+        fail("config: unknown task %s" % c.get("task"))
+    m, d, l = s["metrics"], s["dataset"], s["lineage"]
+    if not isinstance(m, dict) or not isinstance(m.get("history"), list):
+        fail("metrics must be {history: [...], best}")
+    if not isinstance(d, dict) or not isinstance(d.get("fingerprint"), dict) or not isinstance(d["fingerprint"].get("sha256"), str):
+        fail("dataset.fingerprint missing")
+    if not isinstance(l, dict) or not isinstance(l.get("runId"), str) or not isinstance(l.get("resumedAt"), list):
+        fail("lineage must be {runId, origin, resumedAt}")
     return s
 
 

@@ -1,5 +1,6 @@
 """python -m tabtrain train and fresh: a new run in PyTorch is tabtrain's new run (same init,
 split, defaults, data order), and fresh takes weights from a .ckpt or a plain safetensors file."""
+import json
 import os
 
 import numpy as np
@@ -64,3 +65,21 @@ def test_predict(tmp_path, py):
     assert out.startswith("abca") and len(out) == 16 and set(out) <= set("abcd ")
     r = py("predict", str(tmp_path / "t.ckpt"), "--prompt", "xyz")
     assert r.returncode == 1 and "never saw" in r.stderr
+
+
+def test_hostile_state_is_refused_in_one_line(tmp_path, py):
+    from tabtrain.ckpt import write_ckpt
+
+    ok = read_ckpt(os.path.join(ROOT, "test", "fixtures", "ckpt", "ok.mlp.ckpt"))
+    for mutate, words in (
+        (lambda s: s["config"]["model"].update(family="gpt9"), "unknown model family gpt9"),
+        (lambda s: s.update(step=-1), "step is not"),
+        (lambda s: s["config"].update(batchSize="8"), "batchSize"),
+        (lambda s: s["cursor"].update(epochRng=[1, 2]), "cursor must be"),
+    ):
+        state = json.loads(json.dumps(ok.state))
+        mutate(state)
+        write_ckpt(str(tmp_path / "bad.ckpt"), state, ok.tensors)
+        r = py("resume", str(tmp_path / "bad.ckpt"), "--data", IRIS)
+        assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
