@@ -24,12 +24,6 @@ def tabtrain_ts(*args, timeout=300):
     return subprocess.run(["node", BIN, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-def tabtrain_py(*args, timeout=300, env=None):
-    e = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
-    e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "tabtrain", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=e)
-
-
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory):
     """The TypeScript engine's checkpoints, data and logits for every family (test/support/py-reference.ts)."""

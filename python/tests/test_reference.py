@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import load_dataset_json, run_tsx
+from conftest import load_dataset_json
 from tabtrain.ckpt import read_ckpt
 from tabtrain.data import batch
 from tabtrain.rng import Cursor, Rng
@@ -61,10 +61,8 @@ def test_one_step_matches_tabtrain(reference, family):
     assert state["schedule"]["lr"] == pytest.approx(after.state["schedule"]["lr"], rel=1e-12)
 
 
-def test_data_order_two_epochs_from_mid_epoch(tmp_path):
-    out = tmp_path / "order.json"
-    run_tsx("test/support/py-reference.ts", "order", str(out))
-    ref = json.loads(out.read_text())
+def test_data_order_two_epochs_from_mid_epoch(reference):
+    ref = json.loads((reference / "order.json").read_text())
     start = ref["start"]
     assert start["cursor"]["epoch"] == 0 and 0 < start["cursor"]["index"] < ref["numTrain"]
     rng = Rng(start["rng"])

@@ -2,10 +2,11 @@
 // them through tsx, on the tfjs CPU backend. Only calls the engine; computes nothing itself.
 //   tsx test/support/py-reference.ts families OUT_DIR   per family: FAMILY.before.ckpt (a run a few
 //        steps in, mid-epoch), FAMILY.after.ckpt (one step later), FAMILY.data.json (the dataset),
-//        FAMILY.logits.json (eval-mode logits of the before-checkpoint on a few samples)
-//   tsx test/support/py-reference.ts order OUT.json     a cursor's sample order over two epochs
-//        from a mid-epoch position, with the dropout seed drawn at every step
-//   tsx test/support/py-reference.ts parse FILE OUT.json   the dataset tabtrain's parser makes of FILE
+//        FAMILY.logits.json (eval-mode logits of the before-checkpoint on a few samples); and
+//        order.json: a cursor's sample order over two epochs from a mid-epoch position, with the
+//        dropout seed drawn at every step
+//   tsx test/support/py-reference.ts parse FILE OUT.json [FILE OUT.json ...]   the dataset
+//        tabtrain's parser makes of each FILE (a file or a folder, as the CLI reads --data)
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -83,18 +84,22 @@ function order(outFile: string): void {
   writeFileSync(outFile, JSON.stringify({ numTrain, batch, start, steps }));
 }
 
-const [cmd, out, out2] = process.argv.slice(2);
+const [cmd, out, ...rest] = process.argv.slice(2);
 await tf.setBackend('cpu');
 tf.enableProdMode();
-if (cmd === 'families' && out) await families(out);
-else if (cmd === 'order' && out) order(out);
-else if (cmd === 'parse' && out && out2) {
+if (cmd === 'families' && out) {
+  await families(out);
+  order(join(out, 'order.json'));
+} else if (cmd === 'parse' && out && rest.length % 2 === 1) {
   // as the CLI reads --data (a file, or a folder of class folders), with --image-size/--channels from PARSE_OPTIONS
   const opts = JSON.parse(process.env.PARSE_OPTIONS ?? '{}') as ParseOptions;
-  const ds = await parseDataset(readDataFiles(out), opts);
-  writeFileSync(out2, JSON.stringify({ ...(dataJson(ds) as object), featureNames: ds.kind === 'tabular' ? ds.featureNames : undefined }));
+  const pairs = [out, ...rest];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const ds = await parseDataset(readDataFiles(pairs[i]!), opts);
+    writeFileSync(pairs[i + 1]!, JSON.stringify({ ...(dataJson(ds) as object), featureNames: ds.kind === 'tabular' ? ds.featureNames : undefined }));
+  }
 }
 else {
-  process.stderr.write('usage: tsx test/support/py-reference.ts families OUT_DIR | order OUT.json | parse FILE OUT.json\n');
+  process.stderr.write('usage: tsx test/support/py-reference.ts families OUT_DIR | parse FILE OUT.json [FILE OUT.json ...]\n');
   process.exit(2);
 }
