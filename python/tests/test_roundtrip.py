@@ -1,7 +1,6 @@
 """The tab -> PyTorch -> tab round trip with the real command lines: the TypeScript CLI trains 20
 steps, torchrun with 2 processes continues to 60, the TypeScript CLI resumes to 80. And the
 continuations agree: Python with tabtrain (1 process), 2 processes with 1."""
-import json
 import os
 import shutil
 import subprocess
