@@ -19,13 +19,13 @@ from .ckpt import CkptError, decode_ckpt, write_ckpt
 from .config import ConfigError, make_config
 from .data import DatasetError, load_dataset, num_samples
 from .models import TabtrainModel, buffer_defs, init_values, param_defs, positions
-from .optim import apply_freeze, slot_names
-from .rng import Cursor, Rng, split_sizes
+from .optim import FIELDS, apply_freeze, slot_names
+from .rng import Cursor, Rng, split_sizes, steps_to_epochs
 from .trainer import Run, RunError, new_run_id, validate_state
 
 USAGE = """usage: python -m tabtrain COMMAND ...
   train --data FILE --out FILE.ckpt [--model mlp|cnn|charlm|resnet] [--steps N | --epochs E] [options]
-  resume FILE.ckpt --data FILE [--out FILE.ckpt] [--steps N | --more-steps N] [--epochs E | --more-epochs N] [--lr X] [--force]
+  resume FILE.ckpt --data FILE [--out FILE.ckpt] [--steps N | --more-steps N] [--epochs E | --more-epochs N] [--lr X] [--batch-size B] [...] [--reschedule] [--force]
   fresh FILE.ckpt|FILE.safetensors --data FILE --out NEW.ckpt [train options]
   predict FILE.ckpt (--data FILE | --prompt TEXT [--length N] [--temperature T] [--seed S]) [--json]
   inspect FILE.ckpt [--json]
@@ -82,6 +82,21 @@ TRAIN_FLAGS = [
 ]
 
 
+# resume: what may change (src/engine/resume-rules.ts) and what is refused (use fresh)
+RESUME_APPLY = [
+    ("momentum", _float, "momentum"), ("beta1", _float, "beta1"), ("beta2", _float, "beta2"), ("eps", _float, "eps"), ("weight-decay", _float, "weightDecay"),
+    ("batch-size", _pos_int, "batchSize"), ("clip-norm", _float, "clipNorm"), ("dropout", _float, "dropout"), ("log-every", _pos_int, "logEvery"),
+    ("eval-every", _pos_int, "evalEvery"), ("patience", _pos_int, "patience"), ("stop-if-loss-above", _float, "stopIfLossAbove"), ("by-step", _pos_int, "stopByStep"),
+]
+RESUME_REFUSE = [
+    ("model", str, "family"), ("hidden", _ints, "hidden"), ("filters", _ints, "filters"), ("blocks", _pos_int, "blocks"), ("context-length", _pos_int, "contextLength"),
+    ("d-model", _pos_int, "dModel"), ("heads", _pos_int, "numHeads"), ("layers", _pos_int, "numLayers"), ("optimizer", str, "optimizer"), ("seed", int, "seed"),
+    ("val-fraction", _float, "valFraction"), ("schedule", str, "schedule"), ("warmup-steps", int, "warmupSteps"), ("schedule-steps", _pos_int, "scheduleSteps"),
+    ("label", str, "label"), ("task", str, "task"), ("image-size", _pos_int, "imageSize"), ("channels", int, "channels"), ("freeze", str, "freeze"),
+]
+DIVERGES = "the run no longer matches an uninterrupted one"
+
+
 def build_parser():
     p = Parser(prog="python -m tabtrain", add_help=False)
     sub = p.add_subparsers(dest="command", parser_class=Parser)
@@ -113,6 +128,9 @@ def build_parser():
     rs.add_argument("--more-epochs", type=_pos_int)
     rs.add_argument("--lr", type=_float)
     rs.add_argument("--force", action="store_true")
+    rs.add_argument("--reschedule", action="store_true")
+    for flag, typ, key in RESUME_APPLY + RESUME_REFUSE:
+        rs.add_argument("--" + flag, type=typ, dest=key, action="append" if flag == "freeze" else "store")
     for q in (tr, fr, rs):
         q.add_argument("--checkpoint-every", type=int, default=0)
         q.add_argument("--quiet", action="store_true")
@@ -256,12 +274,11 @@ def cmd_resume(a):
         )
     steps = a.steps if a.more_steps is None else state["step"] + a.more_steps
     epochs = a.epochs if a.more_epochs is None else state["cursor"]["epoch"] + a.more_epochs
+    saved_target = dict(cfg["target"])
     if steps is not None or epochs is not None:
         target = {k: v for k, v in (("steps", steps), ("epochs", epochs)) if v is not None}
         cfg["target"] = target
-    if a.lr is not None and a.lr != cfg["optimizer"]["lr"]:
-        say("learning rate changed from %s to %s: the run continues differently from the uninterrupted one" % (cfg["optimizer"]["lr"], a.lr), a.quiet)
-        cfg["optimizer"]["lr"] = a.lr
+    apply_resume_changes(a, state, ds, saved_target)
     out = a.out or a.checkpoint
     device, _ = setup_distributed(a.device)
     run = Run(state, ck.tensors, ds, device)
@@ -274,6 +291,96 @@ def cmd_resume(a):
     say("resuming at step %d (epoch %d) on %d process%s (%s)" % (run.step, run.epoch, run.world, "" if run.world == 1 else "es", device), a.quiet)
     run_and_save(run, cfg["target"], out, a.checkpoint_every, a.quiet, segment_of(run, device))
     return 0
+
+
+def _stored(cfg, key):
+    """The run's own value of a setting resume refuses to change (the same value is no change)."""
+    from .config import family_values
+
+    data, sch = cfg.get("data", {}), cfg["schedule"]
+    if key == "family":
+        return cfg["model"]["family"]
+    if key in ("hidden", "filters", "blocks", "contextLength", "dModel", "numHeads", "numLayers"):
+        return family_values(cfg["model"]).get(key)
+    if key == "optimizer":
+        return cfg["optimizer"]["kind"]
+    if key == "schedule":
+        return sch["kind"]
+    if key == "scheduleSteps":
+        return sch.get("totalSteps", sch.get("stepSize"))
+    if key == "warmupSteps":
+        return sch.get("warmupSteps")
+    if key == "imageSize":
+        return (data.get("imageSize") or {}).get("height")
+    if key in ("label", "task", "channels"):
+        return data.get(key)
+    return cfg.get(key)
+
+
+def apply_resume_changes(a, state, ds, saved_target):
+    """session.ts resumeConfig: the allowed changes applied with a warning each, the refused ones
+    named together; a decaying schedule re-planned for a new batch size or --reschedule."""
+    cfg = state["config"]
+    refused = ["--" + flag for flag, _, key in RESUME_REFUSE if getattr(a, key) is not None and getattr(a, key) != _stored(cfg, key)]
+    opt = cfg["optimizer"]
+    own = FIELDS[opt["kind"]]
+    for flag, _, key in RESUME_APPLY[:5] + [("lr", None, "lr")]:
+        v = getattr(a, key)
+        if v is None:
+            continue
+        if key not in own:
+            refused.append("--%s, which %s does not have" % (flag, opt["kind"]))
+        elif v != opt[key]:
+            say("%s changed from %s to %s: %s" % (flag, opt[key], v, DIVERGES), a.quiet)
+            opt[key] = v
+    if refused:
+        raise RunError("cannot resume with a changed %s: these fix the model, the data or its order; start a new run from these weights with fresh instead" % ", ".join(refused))
+    saved_b = cfg["batchSize"]
+    for flag, _, key in RESUME_APPLY[5:11]:
+        v = getattr(a, key)
+        if v is None:
+            continue
+        was = cfg["model"]["dropout"] if key == "dropout" else cfg.get(key)
+        if v != was:
+            say("%s changed from %s to %s" % (flag, was, v), a.quiet)
+            if key == "dropout":
+                cfg["model"]["dropout"] = v
+            else:
+                cfg[key] = v
+    if a.stopIfLossAbove is not None or a.stopByStep is not None:
+        was = cfg.get("stopIfLoss") or {}
+        above, by = a.stopIfLossAbove if a.stopIfLossAbove is not None else was.get("above"), a.stopByStep if a.stopByStep is not None else was.get("byStep")
+        if above is None or by is None:
+            raise RunError("cannot resume with these settings: --stop-if-loss-above and --by-step go together")
+        cfg["stopIfLoss"] = {"above": above, "byStep": by}
+    if cfg["batchSize"] % max(1, int(os.environ.get("WORLD_SIZE", "1"))):
+        raise RunError("the batch size %d does not split evenly across %s processes" % (cfg["batchSize"], os.environ.get("WORLD_SIZE")))
+    sch = cfg["schedule"]
+    num_train = split_sizes(num_samples(ds, positions(cfg["model"])), cfg["valFraction"])[0]
+    cur = state["cursor"]
+
+    def planned(b, t):
+        total = t.get("steps") if t.get("steps") is not None else math.inf
+        if t.get("epochs") is not None:
+            total = min(total, state["step"] + steps_to_epochs(cur["epoch"], cur["index"], num_train, b, t["epochs"]))
+        return total
+
+    if sch["kind"] in ("cosine", "linear"):
+        frm = to = sch["totalSteps"]
+        if cfg["batchSize"] != saved_b:
+            if frm == planned(saved_b, saved_target):
+                to = planned(cfg["batchSize"], saved_target)
+            elif frm > state["step"]:
+                to = state["step"] + max(1, math.floor((frm - state["step"]) * saved_b / cfg["batchSize"] + 0.5))
+        if a.reschedule:
+            t = planned(cfg["batchSize"], cfg["target"])
+            if math.isfinite(t):
+                to = t
+        if to != frm and math.isfinite(to):
+            say("%s schedule length changed from %d to %d steps" % (sch["kind"], frm, to), a.quiet)
+            sch["totalSteps"] = to
+    elif a.reschedule:
+        say("--reschedule: a %s schedule has no length to stretch; nothing changed" % sch["kind"], a.quiet)
 
 
 def _options(a):
@@ -476,8 +583,6 @@ def main(argv=None):
         raise UsageError("unknown command '%s' (expected train, resume, fresh, predict or inspect)" % argv[0])
     except UsageError as e:
         msg = str(e)
-        if msg.startswith("unrecognized arguments") and argv and argv[0] == "resume":
-            msg += " (resume here changes only the target, --lr and --force; other changes are the TypeScript CLI's: npx tabtrain resume ...)"
         sys.stderr.write("tabtrain: %s\n%s\n" % (msg, USAGE.splitlines()[0]))
         return 2
     except (RunError, CkptError, DatasetError, ConfigError, ValueError) as e:

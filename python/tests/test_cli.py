@@ -83,3 +83,21 @@ def test_hostile_state_is_refused_in_one_line(tmp_path, py):
         r = py("resume", str(tmp_path / "bad.ckpt"), "--data", IRIS)
         assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_resume_changes_like_tabtrain(tmp_path, py):
+    """A resume that changes what tabtrain allows (batch size, weight decay, clip norm, a cosine
+    schedule re-planned with --reschedule) continues as tabtrain's does; a fixed setting is refused."""
+    _ok(tabtrain_ts("train", "--data", IRIS, "--steps", "10", "--batch-size", "12", "--schedule", "cosine", "--out", str(tmp_path / "a.ckpt"), "--quiet"))
+    change = ["--data", IRIS, "--steps", "16", "--batch-size", "8", "--weight-decay", "0.05", "--clip-norm", "0.5", "--reschedule", "--quiet"]
+    _ok(tabtrain_ts("resume", str(tmp_path / "a.ckpt"), *change, "--out", str(tmp_path / "ts.ckpt")))
+    _ok(py("resume", str(tmp_path / "a.ckpt"), *change, "--out", str(tmp_path / "py.ckpt")))
+    ts, pyc = read_ckpt(str(tmp_path / "ts.ckpt")), read_ckpt(str(tmp_path / "py.ckpt"))
+    assert pyc.state["config"] == ts.state["config"]
+    assert pyc.state["config"]["schedule"]["totalSteps"] == 16 and pyc.state["config"]["batchSize"] == 8
+    for key in ("step", "cursor", "rng", "optimizer", "schedule"):
+        assert pyc.state[key] == ts.state[key], key
+    for k in ts.tensors:
+        assert np.abs(pyc.tensors[k] - ts.tensors[k]).max() < 1e-5, k
+    r = py("resume", str(tmp_path / "a.ckpt"), "--data", IRIS, "--hidden", "3,3", "--seed", "1", "--momentum", "0.5")
+    assert r.returncode == 1 and "--hidden" in r.stderr and "--momentum, which adamw does not have" in r.stderr and "seed" not in r.stderr
