@@ -3,6 +3,24 @@ import type { StateMeta } from '../engine/state';
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || v === null ? '-' : Number(v).toFixed(digits));
 
+/**
+ * The run's stretches, when part of it trained outside tabtrain (lineage.segments, written by the
+ * Python package): each from one resume point to the next, by framework.
+ */
+function segmentLines(s: StateMeta): string[] {
+  const outside = s.lineage.segments ?? [];
+  if (!outside.length) return [];
+  const starts = [...new Set([0, ...s.lineage.resumedAt, ...outside.map((g) => g.fromStep)])].sort((a, b) => a - b);
+  const lines: string[] = ['segments:'];
+  starts.forEach((from, i) => {
+    const to = i + 1 < starts.length ? starts[i + 1]! : s.step;
+    if (to <= from) return;
+    const g = outside.find((x) => x.fromStep === from);
+    lines.push(g ? `  steps ${from}-${g.toStep}: ${g.framework}${g.version ? ` ${g.version}` : ''}, ${g.processes} process${g.processes === 1 ? '' : 'es'} on ${g.device}` : `  steps ${from}-${to}: tabtrain`);
+  });
+  return lines;
+}
+
 /** A human summary of a checkpoint: architecture, position, metrics, lineage; no training. */
 export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTensor[]): string {
   const model = tensors.filter((t) => t.name.startsWith('model.'));
@@ -17,6 +35,7 @@ export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTens
     `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}`,
     `dataset: ${s.dataset.fingerprint.summary} (sha256 ${s.dataset.fingerprint.sha256.slice(0, 16)}...), ${s.dataset.numTrain} train / ${s.dataset.numVal} validation`,
     `lineage: run ${s.lineage.runId}, ${s.lineage.origin === 'fresh' && s.lineage.parent ? `fresh from run ${s.lineage.parent.runId} at step ${s.lineage.parent.step}` : 'from scratch'}${s.lineage.resumedAt.length ? `, resumed at steps ${s.lineage.resumedAt.join(', ')}` : ''}`,
+    ...segmentLines(s),
     `best: ${s.metrics.best ? `step ${s.metrics.best.step} val_loss ${fmt(s.metrics.best.valLoss)}${s.metrics.best.valAccuracy === undefined ? '' : ` val_acc ${fmt(s.metrics.best.valAccuracy, 3)}`}` : '-'}`,
     `loss EMA: ${fmt(s.metrics.lossEma)} (smoothed training loss)${s.config.patience !== undefined || s.config.stopIfLoss ? `; early stopping: ${[s.config.patience !== undefined ? `patience ${s.config.patience} (${s.metrics.sinceBest ?? 0} evaluations since the best)` : '', s.config.stopIfLoss ? `stop if the loss EMA is above ${s.config.stopIfLoss.above} by step ${s.config.stopIfLoss.byStep}` : ''].filter(Boolean).join(', ')}` : ''}`,
     `history (last 10 of ${s.metrics.history.length}):`,

@@ -46,6 +46,23 @@ export interface Lineage {
   parent?: { runId: string; step: number; fingerprint: string };
   /** steps at which this run was resumed (appended on each resume). */
   resumedAt: number[];
+  /**
+   * Stretches trained outside tabtrain (the Python package, python/; docs/python.md): which
+   * framework, how many processes, on what device, from which step to which. Absent in files
+   * tabtrain wrote alone; the engine keeps it as it is on resume (steps between the segments
+   * and `resumedAt` were trained by tabtrain).
+   */
+  segments?: LineageSegment[];
+}
+
+export interface LineageSegment {
+  framework: string;
+  /** the framework's version, e.g. torch's. */
+  version?: string;
+  processes: number;
+  device: string;
+  fromStep: number;
+  toStep: number;
 }
 
 export interface DatasetInfo {
@@ -276,6 +293,14 @@ export function validateState(s: unknown): StateMeta {
   if (!isObj(l) || !isStr(l.runId) || !Array.isArray(l.resumedAt)) fail('lineage must be {runId, origin, resumedAt}');
   if (l.origin !== 'scratch' && l.origin !== 'fresh') fail(`lineage.origin must be "scratch" or "fresh", got ${JSON.stringify(l.origin)}`);
   if (!(l.resumedAt as unknown[]).every(isNat)) fail('lineage.resumedAt must be a list of steps');
+  if (l.segments !== undefined) {
+    if (!Array.isArray(l.segments)) fail('lineage.segments must be a list');
+    (l.segments as unknown[]).forEach((g, i) => {
+      const seg = g as Record<string, unknown>;
+      const ok = isObj(seg) && isStr(seg.framework) && (seg.version === undefined || isStr(seg.version)) && isNat(seg.processes) && (seg.processes as number) > 0 && isStr(seg.device) && isNat(seg.fromStep) && isNat(seg.toStep) && (seg.fromStep as number) <= (seg.toStep as number);
+      if (!ok) fail(`lineage.segments[${i}] must be {framework, version?, processes, device, fromStep <= toStep}`);
+    });
+  }
   if (l.parent !== undefined) {
     const p = l.parent as Record<string, unknown>;
     if (!isObj(p) || !isStr(p.runId) || !isNat(p.step) || !isStr(p.fingerprint)) fail('lineage.parent must be {runId, step, fingerprint}');

@@ -183,6 +183,12 @@ describe('the state: one validator, one pair of functions to and from a checkpoi
     expect(refuse((m) => (m.lineage.origin = 'cloned'))).toThrow(/lineage\.origin/);
     expect(refuse((m) => (m.lineage.parent = { runId: 1 }))).toThrow(/lineage\.parent/);
     expect(refuse((m) => (m.lineage.resumedAt = ['x']))).toThrow(/lineage\.resumedAt/);
+    // segments trained outside tabtrain (the Python package): optional, checked when present
+    const seg = { framework: 'pytorch', version: '1.13', processes: 2, device: 'cpu', fromStep: 1, toStep: 3 };
+    expect(refuse((m) => (m.lineage.segments = [seg]))).not.toThrow();
+    expect(refuse((m) => (m.lineage.segments = [{ ...seg, processes: 0 }]))).toThrow(/lineage\.segments\[0\]/);
+    expect(refuse((m) => (m.lineage.segments = [{ ...seg, fromStep: 4 }]))).toThrow(/lineage\.segments\[0\]/);
+    expect(refuse((m) => (m.lineage.segments = 'pytorch'))).toThrow(/lineage\.segments must be a list/);
     expect(refuse((m) => (m.dataset.numTrain = -1))).toThrow(/dataset\.numTrain/);
     expect(refuse((m) => delete m.dataset.fingerprint.summary)).toThrow(/dataset\.fingerprint/);
     expect(refuse((m) => (m.schedule = {}))).toThrow(/schedule must be/);
