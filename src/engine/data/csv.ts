@@ -3,11 +3,13 @@
 // without one, and hands each column to columns.ts, which types it, encodes it or says why it
 // is left out (never silently).
 import Papa from 'papaparse';
-import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
 import { sha256Hex, tabularFingerprint } from './fingerprint';
 import { decodeUtf8Strict } from './text';
 import type { DroppedColumn, ParseOptions, TabularDataset } from './types';
 import { analyse, encodeColumn, encodeLabel, isMissing, plural, round, sameCodes, type Analysis, type Encoder } from './columns';
+
+type Limits = ReturnType<typeof limitsOf>;
 
 interface Table {
   header: string[];
@@ -19,7 +21,7 @@ interface Table {
 }
 
 /** Splits the text into columns, checking that every row has as many fields as the header. */
-function readTable(text: string, name: string, onProgress?: ParseOptions['onProgress']): Table {
+function readTable(text: string, name: string, limits: Limits, onProgress?: ParseOptions['onProgress']): Table {
   let header: string[] | undefined;
   const columns: string[][] = [];
   const cursors: number[] = []; // text offset where each row (header included) ends
@@ -47,6 +49,10 @@ function readTable(text: string, name: string, onProgress?: ParseOptions['onProg
         return fail(new DatasetError('bad-csv', `line ${line}: ${quoteError.message.toLowerCase()} in ${name}`, `line ${line}`), parser);
       }
       if (header === undefined) {
+        // Budgets as the table is read, before it is held: columns at the header, rows and cells per row.
+        if (row.length > limits.csvColumns) {
+          return fail(overBudget({ file: name, quantity: 'columns', value: row.length, limit: limits.csvColumns, fix: 'keep fewer columns (select the ones to train on)', where: 'line 1' }), parser);
+        }
         header = row;
         for (let c = 0; c < row.length; c++) columns.push([]);
       } else if (row.length !== header.length) {
@@ -54,6 +60,11 @@ function readTable(text: string, name: string, onProgress?: ParseOptions['onProg
         const line = lineAt(rowStart(cursors.length));
         return fail(new DatasetError('ragged-row', `line ${line}: expected ${header.length} fields, found ${row.length}`, `line ${line}`), parser);
       } else {
+        const rows = columns[0]!.length + 1;
+        if (rows > limits.csvRows) return fail(overBudget({ file: name, quantity: 'rows', value: rows, limit: limits.csvRows, fix: 'use a sample of the rows' }), parser);
+        if (rows * header.length > limits.csvCells) {
+          return fail(overBudget({ file: name, quantity: 'cells', value: rows * header.length, extra: `(${rows} rows x ${header.length} columns, counted so far)`, limit: limits.csvCells, fix: 'use fewer rows or columns' }), parser);
+        }
         for (let c = 0; c < row.length; c++) columns[c]!.push(row[c]!.trim());
       }
       cursors.push(r.meta.cursor);
@@ -103,7 +114,8 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   const text = decodeUtf8Strict(bytes, name, 'a text CSV file');
   if (text.trim() === '') throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
   const notes: string[] = [];
-  const table = readTable(text, name, options.onProgress);
+  const limits = limitsOf(options);
+  const table = readTable(text, name, limits, options.onProgress);
   const header = cleanHeader(table.header, notes);
   const li = pickLabel(header, options.label, name);
   const labelName = header[li]!;
@@ -123,6 +135,12 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
 
   const labelColumn = analyse(columns[li]!);
   const label = encodeLabel(columns[li]!, labelName, options.task, line);
+  if (label.classes.length > limits.classes) {
+    throw overBudget({
+      file: name, quantity: `classes in the label ${labelName}`, value: label.classes.length, limit: limits.classes,
+      fix: 'choose another label, group rare classes together, or predict a number with task regression',
+    });
+  }
   const dropped: DroppedColumn[] = [];
   const encoders: Encoder[] = [];
   // Leaks and duplicates: a feature that is a one-to-one relabelling of the label (titanic's
@@ -150,6 +168,13 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   }
 
   const numRows = keep.length, numFeatures = featureNames.length;
+  // One-hot columns multiply: checked before the feature matrix is allocated.
+  if (numRows * numFeatures > limits.tabularValues) {
+    throw overBudget({
+      file: name, quantity: 'feature values', value: numRows * numFeatures, extra: `(${numRows} rows x ${numFeatures} features after one-hot encoding)`,
+      limit: limits.tabularValues, fix: 'use fewer rows, or leave out columns with many distinct values',
+    });
+  }
   const x = new Float32Array(numRows * numFeatures);
   for (let r = 0; r < numRows; r++) {
     let at = r * numFeatures;

@@ -5,7 +5,8 @@
 // in the CLI the same tensor (and the same fingerprint-to-tensor mapping on resume).
 // Other formats (JPEG, GIF, WebP, BMP) use createImageBitmap + OffscreenCanvas where they exist.
 import { decode as decodePng, hasPngSignature } from 'fast-png';
-import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
+import { imageDimensions } from './image-header';
 import { contentHash, imageFingerprint } from './fingerprint';
 import { isJunkPath, normalisePath } from './zip';
 import type { DataFile, ImageDataset, ImageDecoder, ParseOptions } from './types';
@@ -215,6 +216,8 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
   const items = classes.flatMap((c, ci) => byClass.get(c)!.sort((a, b) => lexical(a.path, b.path)).map((f) => ({ ...f, ci })));
   checkSize(items.reduce((s, f) => s + f.bytes.length, 0), options.maxBytes ?? DEFAULT_MAX_BYTES, `the ${items.length} images`, items.length > 1);
 
+  checkPixels(items, limitsOf(options));
+
   const { height, width } = options.imageSize ?? { height: 28, width: 28 };
   const channels = options.channels ?? 3;
   const decode = options.imageDecoder ?? defaultImageDecoder;
@@ -251,6 +254,28 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
     kind: 'image', x, numImages: items.length, height, width, channels, y, classes, notes,
     fingerprint: imageFingerprint(hash, { images: items.length, height, width, channels, classes: classes.length }),
   };
+}
+
+/**
+ * The pixel budgets, from each image's header, before any image is decoded: decoding holds about
+ * 28 bytes per pixel at once (RGBA bytes, then floats), so one 20000x20000 PNG of a few KB would
+ * take over 10 GB. Headers this cannot read are left to the decoder, which reports the file.
+ */
+function checkPixels(items: { path: string; bytes: Uint8Array }[], limits: { imagePixels: number; totalPixels: number }): void {
+  let total = 0;
+  for (const { path, bytes } of items) {
+    const d = imageDimensions(bytes, sniffImageFormat(bytes));
+    if (!d) continue;
+    const pixels = d.width * d.height;
+    if (pixels > limits.imagePixels) {
+      const side = Math.floor(Math.sqrt(limits.imagePixels));
+      throw overBudget({ file: path, quantity: 'pixels', value: pixels, extra: `(${d.width} x ${d.height})`, limit: limits.imagePixels, per: 'per image', fix: `nothing was decoded; scale it down to ${side} x ${side} or less, or leave it out` });
+    }
+    total += pixels;
+    if (total > limits.totalPixels) {
+      throw overBudget({ file: `the ${items.length} images`, quantity: 'pixels', value: total, extra: `(counted up to ${path})`, limit: limits.totalPixels, per: 'for all images', fix: 'nothing was decoded; scale the images down or use fewer', where: `file ${path}` });
+    }
+  }
 }
 
 /**

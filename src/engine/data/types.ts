@@ -1,3 +1,4 @@
+import type { INPUT_LIMITS } from '../defaults';
 // Datasets as plain typed arrays: no tensors, no DOM, no Node APIs. The trainer uploads them
 // to the device once (see src/engine/trainer.ts); parsing happens in the worker or the CLI.
 
@@ -86,6 +87,8 @@ export interface ParseOptions {
   onProgress?: (fraction: number, what: string) => void;
   /** size budget over all input bytes (uncompressed, for a zip); default 256 MiB. */
   maxBytes?: number;
+  /** budgets to use instead of INPUT_LIMITS (engine/defaults.ts), e.g. smaller ones in tests. */
+  limits?: Partial<Record<keyof typeof INPUT_LIMITS, number>>;
   /** images: decoder to use instead of the default (PNG via fast-png, others via the browser). */
   imageDecoder?: ImageDecoder;
 }
