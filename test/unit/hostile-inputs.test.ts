@@ -3,7 +3,7 @@
 // the quantity, the limit and how to get under it; numbers that would overflow are refused or
 // computed stably. The corpus is generated here (test/support/hostile.ts): kilobytes each.
 import { describe, expect, test } from 'vitest';
-import { DatasetError, parseDataset, type DataFile, type ParseOptions, type TabularDataset } from '../../src/engine/data';
+import { csvSample, DatasetError, parseDataset, type DataFile, type ParseOptions, type TabularDataset } from '../../src/engine/data';
 import { INPUT_LIMITS } from '../../src/engine/defaults';
 import { csv, hugeJpegHeader, hugePng, zerosDeflated, zipWith } from '../support/hostile';
 
@@ -119,6 +119,27 @@ describe('CSV budgets', () => {
     const e = await refused([{ path: 'classes.csv', bytes: csv(lines) }]);
     expect(e.code).toBe('over_budget');
     expect(e.message).toContain(`classes.csv: ${(INPUT_LIMITS.classes + 1).toLocaleString('en-US')} classes in the label y, over the limit of`);
+  });
+});
+
+describe('the preview of a wide CSV', () => {
+  test('a 20,000-column CSV lists every column (the first 64 KB held only part of the header)', async () => {
+    const n = 20000;
+    const header = Array.from({ length: n }, (_, i) => `feature_${i}`).concat('label').join(',');
+    const rows = Array.from({ length: 4 }, (_, r) => Array.from({ length: n }, (_, i) => String((i + r) % 3)).concat(String(r % 2)).join(','));
+    const bytes = csv([header, ...rows, ...rows]);
+    expect(bytes.length).toBeGreaterThan(64 * 1024);
+    const ds = (await parseDataset([{ path: 'wide.csv', bytes }])) as TabularDataset;
+    expect(ds.columns).toHaveLength(n + 1);
+    expect(ds.columns![n]).toBe('label');
+    expect(csvSample(bytes, n + 1)).toEqual([]); // no row fits the window whole: none shown cut
+  });
+
+  test('sample rows are complete rows only', () => {
+    const bytes = csv(['a,b,c', '1,2,3', '4,5,6', '7,8,9']);
+    expect(csvSample(bytes, 3)).toEqual([['1', '2', '3'], ['4', '5', '6'], ['7', '8', '9']]);
+    // a window that cuts the third row: it is left out
+    expect(csvSample(bytes, 3, 5, 'a,b,c\n1,2,3\n4,5,6\n7,8'.length)).toEqual([['1', '2', '3'], ['4', '5', '6']]);
   });
 });
 

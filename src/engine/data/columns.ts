@@ -268,8 +268,28 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
  * column can match another on a handful of rows by chance.
  */
 export function sameCodes(a: Analysis, b: Analysis): boolean {
+  if (!canRepeat(a)) return false;
+  return codesEqual(a, b);
+}
+
+/** Whether a column's codes are repetitive enough for sameCodes to call it anyone's twin. */
+const canRepeat = (a: Analysis): boolean => a.codes.length >= 20 && a.numCodes * 2 <= a.codes.length;
+
+/**
+ * A hash of the codes (FNV-1a) for columns sameCodes can match, else null: kept columns are
+ * looked up by it, so finding duplicates costs one pass per column instead of comparing every
+ * pair (32,768 columns made a billion comparisons).
+ */
+export function codesKey(a: Analysis): number | null {
+  if (!canRepeat(a)) return null;
+  let h = 0x811c9dc5 ^ a.numCodes;
+  for (let i = 0; i < a.codes.length; i++) h = Math.imul(h ^ a.codes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function codesEqual(a: Analysis, b: Analysis): boolean {
   const n = a.codes.length;
-  if (a.numCodes !== b.numCodes || n < 20 || a.numCodes * 2 > n) return false;
+  if (a.numCodes !== b.numCodes || b.codes.length !== n) return false;
   for (let i = 0; i < n; i++) if (a.codes[i] !== b.codes[i]) return false;
   return true;
 }

@@ -7,7 +7,7 @@ import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from
 import { sha256Hex, tabularFingerprint } from './fingerprint';
 import { decodeUtf8Strict } from './text';
 import type { DroppedColumn, ParseOptions, TabularDataset } from './types';
-import { analyse, encodeColumn, encodeLabel, isMissing, plural, round, sameCodes, type Analysis, type Encoder } from './columns';
+import { analyse, codesKey, encodeColumn, encodeLabel, isMissing, plural, round, sameCodes, type Analysis, type Encoder } from './columns';
 
 type Limits = ReturnType<typeof limitsOf>;
 
@@ -146,7 +146,7 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   // Leaks and duplicates: a feature that is a one-to-one relabelling of the label (titanic's
   // `alive` = yes/no for survived = 1/0) teaches nothing and fakes 100% accuracy; one that
   // relabels an earlier kept column (`class` First/Second/Third = `pclass` 1/2/3) adds nothing.
-  const kept: { col: string; a: Analysis }[] = [];
+  const kept = new Map<number, { col: string; a: Analysis }[]>(); // by codesKey: no pairwise search
   header.forEach((col, c) => {
     if (c === li) return;
     const a = analyse(columns[c]!);
@@ -156,9 +156,11 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
     }
     const e = encodeColumn(col, columns[c]!, a, line, notes);
     if (typeof e === 'string') return dropped.push({ column: col, reason: e });
-    const twin = kept.find((k) => sameCodes(k.a, a));
+    const key = codesKey(a);
+    const same = key === null ? undefined : kept.get(key);
+    const twin = same?.find((k) => sameCodes(k.a, a));
     if (twin) return dropped.push({ column: col, reason: `same information as column ${twin.col} (one-to-one)` });
-    kept.push({ col, a });
+    if (key !== null) kept.set(key, [...(same ?? []), { col, a }]);
     encoders.push(e);
   });
   const featureNames = encoders.flatMap((e) => e.names);
@@ -188,10 +190,25 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   );
   const sha = await sha256Hex(bytes);
   const ds: TabularDataset = {
-    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, task: label.task,
+    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, columns: header, task: label.task,
     y: label.y, classes: label.classes, dropped, notes,
     fingerprint: tabularFingerprint(sha, { rows: numRows, features: numFeatures, label: labelName, task: label.task, classes: label.classes.length }),
   };
   if (label.labelStats) ds.labelStats = label.labelStats;
   return ds;
+}
+
+/**
+ * Up to `rows` complete data rows from the start of a CSV, for a preview, reading at most `window`
+ * bytes: rows cut by the window (or by a header longer than it) are left out, never shown
+ * truncated. The columns come from the parsed dataset (TabularDataset.columns), not from here:
+ * a 20,000-column header does not fit 64 KB.
+ */
+export function csvSample(bytes: Uint8Array, numColumns: number, rows = 5, window = 64 * 1024): string[][] {
+  const whole = bytes.length <= window;
+  const text = new TextDecoder().decode(bytes.subarray(0, window));
+  const parsed = Papa.parse<string[]>(text, { preview: rows + 2, skipEmptyLines: true }).data;
+  // With fewer rows than asked for in a cut window, the last one may be cut short.
+  const complete = whole || parsed.length === rows + 2 ? parsed.slice(1) : parsed.slice(1, -1);
+  return complete.filter((r) => r.length === numColumns).slice(0, rows);
 }

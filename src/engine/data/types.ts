@@ -35,6 +35,8 @@ export interface TabularDataset {
   /** one name per feature column of x (one-hot columns are named `col=value`). */
   featureNames: string[];
   labelName: string;
+  /** every column of the file, label included, in file order (header names as cleaned: blanks named, repeats numbered). */
+  columns?: string[];
   task: TaskKind;
   /** classification: class index per row (Int32Array); regression: target value per row (Float32Array, standardised). */
   y: Int32Array | Float32Array;
