@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, read
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { DataFile } from '../engine/data/types';
 import { INPUT_LIMITS } from '../engine/defaults';
-import { checkSize, overBudget } from '../engine/data/errors';
+import { checkInputFiles, checkSize } from '../engine/data/errors';
 import { DatasetError, TabtrainError } from '../errors';
 
 const CHUNK = 64 * 1024;
@@ -213,12 +213,13 @@ export function readDataFiles(path: string, maxBytes: number = INPUT_LIMITS.byte
       else {
         if (!fst.isFile()) refuse(`${full} is ${kindOf(fst)}, not a regular file, so it is not read; remove it from the folder`);
         found.push({ full, st: fst });
-        if (found.length > maxFiles) throw overBudget({ file: path, quantity: 'files', value: found.length, extra: '(counted so far)', limit: maxFiles, fix: 'use a smaller sample, or a zip of it' });
+        // checked as the walk goes too: a folder of millions of files is not listed whole first
+        if (found.length > maxFiles) checkInputFiles(found.map((f) => ({ path: f.full, size: 0 })), path, { limits: { files: maxFiles } });
       }
     }
   };
   walk(path, st);
-  checkSize(found.reduce((s, f) => s + f.st.size, 0), maxBytes, `the ${found.length} files in ${path}`, true);
+  checkInputFiles(found.map((f) => ({ path: f.full, size: f.st.size })), path, { maxBytes, limits: { files: maxFiles } });
   return found.map((f) => ({ path: relative(root, f.full), bytes: readRegularFile(f.full, f.st, maxBytes, refuse) }));
 }
 

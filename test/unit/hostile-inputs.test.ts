@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { csvSample, DatasetError, parseDataset, type DataFile, type ParseOptions, type TabularDataset } from '../../src/engine/data';
 import { INPUT_LIMITS } from '../../src/engine/defaults';
+import { checkInputFiles } from '../../src/engine/data/errors';
 import { csv, hugeJpegHeader, hugePng, zerosDeflated, zipWith } from '../support/hostile';
 
 async function refused(files: DataFile[], options: ParseOptions = {}): Promise<DatasetError> {
@@ -22,6 +23,31 @@ async function refused(files: DataFile[], options: ParseOptions = {}): Promise<D
 
 const png = (w: number, h: number) => hugePng(w, h);
 const tiny = hugePng(4, 4, { rows: 4 });
+
+describe('sizes known before reading (stat in the CLI, File.size in the page)', () => {
+  const throws = (f: () => void): DatasetError => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DatasetError);
+      return e as DatasetError;
+    }
+    throw new Error('accepted');
+  };
+
+  test('a 10 GB file is refused from its size', () => {
+    const e = throws(() => checkInputFiles([{ path: 'huge.csv', size: 10 * 2 ** 30 }], 'huge.csv'));
+    expect(e.code).toBe('too-large');
+    expect(e.message).toBe('huge.csv is 10240 MiB, over the 256 MiB limit; use a smaller sample or raise maxBytes');
+  });
+
+  test('a folder over the byte or file budget', () => {
+    const files = Array.from({ length: 3 }, (_, i) => ({ path: `p/a/${i}.png`, size: 100 }));
+    expect(throws(() => checkInputFiles(files, 'p', { maxBytes: 250 })).message).toMatch(/the 3 files in p are 300 bytes, over the 250 bytes limit/);
+    expect(throws(() => checkInputFiles(files, 'p', { limits: { files: 2 } })).message).toMatch(/p: 3 files, over the limit of 2/);
+    expect(() => checkInputFiles(files, 'p')).not.toThrow();
+  });
+});
 
 describe('zip archives: inflated bytes bounded while inflating', () => {
   test('an entry declaring 1,000 bytes that inflates to 16 MiB stops at its declared size', async () => {

@@ -73,3 +73,15 @@ export function checkSize(total: number, maxBytes: number, what: string, plural 
     );
   }
 }
+
+/**
+ * The size and count budgets of what is about to be read, from sizes known before reading (stat
+ * in the CLI, File.size in the page): a 10 GB file is refused without being read. `what` names
+ * the input ("iris.csv", "the folder pets"). Shared so the CLI and the page refuse the same inputs.
+ */
+export function checkInputFiles(files: { path: string; size: number }[], what: string, options: { limits?: Partial<Record<keyof typeof INPUT_LIMITS, number>>; maxBytes?: number } = {}): void {
+  const limits = limitsOf(options);
+  if (files.length > limits.files) throw overBudget({ file: what, quantity: 'files', value: files.length, limit: limits.files, fix: 'use a smaller sample, or a zip of it' });
+  const total = files.reduce((s, f) => s + f.size, 0);
+  checkSize(total, limits.bytes, files.length === 1 ? what : `the ${files.length} files in ${what}`, files.length > 1);
+}
