@@ -59,7 +59,7 @@ function chunk(type: string, data: Uint8Array): number[] {
  * A PNG whose header says width x height (colour type 0 grey or 2 RGB, bit depth 1 or 8) and
  * whose IDAT holds the first `rows` rows only: enough for a header check, kilobytes in all.
  */
-export function hugePng(width: number, height: number, o: { depth?: 1 | 8; colour?: 0 | 2; rows?: number } = {}): Uint8Array {
+export function hugePng(width: number, height: number, o: { depth?: 1 | 8; colour?: 0 | 2; rows?: number; idat?: Uint8Array } = {}): Uint8Array {
   const depth = o.depth ?? 8, colour = o.colour ?? 2;
   const ihdr = new Uint8Array(13);
   const dv = new DataView(ihdr.buffer);
@@ -67,7 +67,7 @@ export function hugePng(width: number, height: number, o: { depth?: 1 | 8; colou
   dv.setUint32(4, height);
   ihdr.set([depth, colour, 0, 0, 0], 8);
   const rowBytes = 1 + Math.ceil((width * depth * (colour === 2 ? 3 : 1)) / 8);
-  const idat = zlibSync(new Uint8Array(rowBytes * (o.rows ?? 4)));
+  const idat = o.idat ?? zlibSync(new Uint8Array(rowBytes * (o.rows ?? 4)));
   const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   return Uint8Array.from([...sig, ...chunk('IHDR', ihdr), ...chunk('IDAT', idat), ...chunk('IEND', new Uint8Array(0))]);
 }
@@ -81,3 +81,14 @@ export function hugeJpegHeader(width: number, height: number): Uint8Array {
 
 /** A CSV as bytes. */
 export const csv = (lines: string[]): Uint8Array => new TextEncoder().encode(lines.join('\n') + '\n');
+
+/** A zlib stream (as a PNG's IDAT holds) of `mib` MiB of zeros, streamed: about 1 KB per MiB. */
+export function zerosZlib(mib: number): Uint8Array {
+  const raw = zerosDeflated(mib);
+  // zlib = 2-byte header (deflate, 32 KiB window, no dictionary) + raw deflate + Adler-32 (of
+  // zeros: 1 + 0 in the low half, the length in the high half, mod 65521).
+  const n = mib * (1 << 20);
+  const a = 1, b = n % 65521;
+  const adler = ((b << 16) | a) >>> 0;
+  return Uint8Array.from([0x78, 0x01, ...raw, (adler >>> 24) & 0xff, (adler >>> 16) & 0xff, (adler >>> 8) & 0xff, adler & 0xff]);
+}

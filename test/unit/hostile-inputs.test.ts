@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { csvSample, DatasetError, parseDataset, type DataFile, type ParseOptions, type TabularDataset } from '../../src/engine/data';
 import { INPUT_LIMITS } from '../../src/engine/defaults';
 import { checkInputFiles } from '../../src/engine/data/errors';
-import { csv, hugeJpegHeader, hugePng, zerosDeflated, zipWith } from '../support/hostile';
+import { csv, hugeJpegHeader, hugePng, zerosDeflated, zerosZlib, zipWith } from '../support/hostile';
 
 async function refused(files: DataFile[], options: ParseOptions = {}): Promise<DatasetError> {
   let error: unknown;
@@ -113,6 +113,17 @@ describe('images: pixels checked from the header, before decoding', () => {
     ]);
     expect(e.code).toBe('over_budget');
     expect(e.message).toContain('(60000 x 60000)');
+  });
+
+  test('a 4x4 PNG whose data inflates to 16 MiB is refused before the decoder holds it', async () => {
+    const files = [
+      { path: 'z/a/small-header.png', bytes: hugePng(4, 4, { idat: zerosZlib(16) }) },
+      { path: 'z/b/ok.png', bytes: tiny },
+    ];
+    expect(files[0]!.bytes.length).toBeLessThan(40_000);
+    const e = await refused(files);
+    expect(e.code).toBe('over_budget');
+    expect(e.message).toContain('z/a/small-header.png: its image data inflates past what its 4 x 4 header needs');
   });
 
   test('the total over all images', async () => {

@@ -2,6 +2,7 @@
 // PNG that zips to 1.9 KB takes w*h*4 bytes and then w*h*3 doubles, so the pixel budget
 // (INPUT_LIMITS.imagePixels) is checked on these numbers first. Only the few header bytes are
 // read; a header this cannot read returns null and the decoder reports the file.
+import { Unzlib } from 'fflate';
 
 export interface Dimensions {
   width: number;
@@ -75,4 +76,52 @@ export function imageDimensions(bytes: Uint8Array, format: string | null): Dimen
     case 'GIF': return gif(bytes);
     default: return null;
   }
+}
+
+/**
+ * The most bytes a PNG's image data may inflate to, from its header: every row's filter byte plus
+ * its packed samples. Adam7 interlacing adds a filter byte and a rounded-up byte per pass row;
+ * 4 bytes a row and a constant cover that. Null for a header this cannot read.
+ */
+function pngDataBound(b: Uint8Array): number | null {
+  if (b.length < 29 || !ascii(b, 12, 'IHDR')) return null;
+  const width = be32(b, 16), height = be32(b, 20), depth = b[24]!, colour = b[25]!;
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colour];
+  if (!channels) return null;
+  return height * (1 + Math.ceil((width * channels * depth) / 8)) + 4 * height + 64;
+}
+
+/** Compressed bytes inflated at a time while measuring: at most ~1032x that comes out per push. */
+const CHUNK = 16 * 1024;
+
+/**
+ * Whether a PNG's image data (its IDAT chunks, one zlib stream) inflates to no more than its
+ * header allows. The decoder (fast-png) keeps everything the stream inflates to: a 4x4 PNG whose
+ * IDAT inflates to gigabytes passed the pixel budget and then took the memory. This inflates in
+ * small chunks, keeping nothing, and stops as soon as the output passes the bound. A stream that
+ * fails to inflate returns true: the decoder then reports the file as corrupt.
+ */
+export function pngDataFits(b: Uint8Array): boolean {
+  const bound = pngDataBound(b);
+  if (bound === null) return true;
+  let out = 0;
+  const inflater = new Unzlib((chunk) => { out += chunk.length; });
+  try {
+    for (let o = 8; o + 8 <= b.length; ) {
+      const len = be32(b, o);
+      const type = String.fromCharCode(b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!);
+      if (type === 'IEND') break;
+      if (type === 'IDAT') {
+        const data = b.subarray(o + 8, Math.min(b.length, o + 8 + len));
+        for (let p = 0; p < data.length; p += CHUNK) {
+          inflater.push(data.subarray(p, Math.min(data.length, p + CHUNK)));
+          if (out > bound) return false;
+        }
+      }
+      o += 12 + len;
+    }
+  } catch {
+    return true;
+  }
+  return out <= bound;
 }

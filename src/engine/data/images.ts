@@ -6,7 +6,7 @@
 // Other formats (JPEG, GIF, WebP, BMP) use createImageBitmap + OffscreenCanvas where they exist.
 import { decode as decodePng, hasPngSignature } from 'fast-png';
 import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
-import { imageDimensions } from './image-header';
+import { imageDimensions, pngDataFits } from './image-header';
 import { contentHash, imageFingerprint } from './fingerprint';
 import { isJunkPath, normalisePath } from './zip';
 import type { DataFile, ImageDataset, ImageDecoder, ParseOptions } from './types';
@@ -264,12 +264,17 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
 function checkPixels(items: { path: string; bytes: Uint8Array }[], limits: { imagePixels: number; totalPixels: number }): void {
   let total = 0;
   for (const { path, bytes } of items) {
-    const d = imageDimensions(bytes, sniffImageFormat(bytes));
+    const format = sniffImageFormat(bytes);
+    const d = imageDimensions(bytes, format);
     if (!d) continue;
     const pixels = d.width * d.height;
     if (pixels > limits.imagePixels) {
       const side = Math.floor(Math.sqrt(limits.imagePixels));
       throw overBudget({ file: path, quantity: 'pixels', value: pixels, extra: `(${d.width} x ${d.height})`, limit: limits.imagePixels, per: 'per image', fix: `nothing was decoded; scale it down to ${side} x ${side} or less, or leave it out` });
+    }
+    // The header is small but the data is not: a PNG whose data inflates past what its header needs.
+    if (format === 'PNG' && !pngDataFits(bytes)) {
+      throw new DatasetError('over_budget', `${path}: its image data inflates past what its ${d.width} x ${d.height} header needs (a damaged or malicious file), so it was not decoded; save the image again`, `file ${path}`, { file: path, quantity: 'inflated image data' });
     }
     total += pixels;
     if (total > limits.totalPixels) {
