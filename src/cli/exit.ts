@@ -25,10 +25,10 @@ export function exitStatus(e: unknown): number {
  * help: the command's own when the command is known (`tabtrain help train`), else the global one.
  */
 export function errorLines(e: unknown, command?: string): string[] {
-  // Our own messages are one line by contract but may quote a file (a column name, a file name):
-  // shown whole, every control character escaped. Anything else: its first line (no stack).
+  // The first line (no stack), with every control character escaped: a message may quote a file
+  // (a column name, a file name) and nothing from a file reaches the terminal raw.
   const raw = e instanceof Error ? e.message : String(e);
-  const message = printable(e instanceof TabtrainError ? raw : raw.split('\n')[0]!);
+  const message = printable(raw.split('\n')[0]!);
   if (e instanceof UsageError) return [`tabtrain: ${message.split('\n')[0]}`, `run 'tabtrain ${command ? `help ${command}` : '--help'}' for usage`];
   return [`tabtrain: error: ${message.split('\n')[0]}`];
 }

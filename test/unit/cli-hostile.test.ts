@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, DATASETS, tabtrain, tempDir } from '../support/cli';
 import { csv, hugePng, zerosDeflated, zipWith } from '../support/hostile';
+import { printable, printableJson } from '../../src/cli/terminal';
 
 const IRIS = join(DATASETS, 'iris.csv');
 let dir: string;
@@ -156,5 +157,13 @@ describe('nothing from a file reaches the terminal raw', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain('\x1b');
     expect(r.stderr).toContain('bad\\x1b[2Jname.csv');
+  });
+});
+
+describe('printable (src/cli/terminal.ts)', () => {
+  it('escapes C0, DEL, C1 (CSI 0x9b) and bidi controls; keeps text and tabs', () => {
+    expect(printable('a\x1b[31mb\x07\n\r\x7f\x9b2J\u202e\u2066\tcaf\u00e9 \u{1F600}')).toBe('a\\x1b[31mb\\x07\\n\\r\\x7f\\x9b2J\\u202e\\u2066\tcaf\u00e9 \u{1F600}');
+    expect(printableJson({ k: 'x\u202e\x1b' })).toBe('{\n  "k": "x\\u202e\\u001b"\n}');
+    expect(JSON.parse(printableJson({ k: 'x\u202e\x1b' }))).toEqual({ k: 'x\u202e\x1b' });
   });
 });
