@@ -23,8 +23,9 @@ async function loadEngine(): Promise<Engine> {
   return engine;
 }
 
-// Every line printed goes through printable (terminal.ts): file-derived text never reaches the terminal raw.
-const err = (line: string) => process.stderr.write(printableLines(line) + '\n');
+// Every line printed goes through printable (terminal.ts): file-derived text never reaches the
+// terminal raw, and a newline in a file name cannot forge a line of its own.
+const err = (line: string) => process.stderr.write(printable(line) + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -150,6 +150,15 @@ describe('nothing from a file reaches the terminal raw', () => {
     expect(r.stderr).toContain('x\\u202etxt');
   });
 
+  it('a newline in a file name cannot forge a line', () => {
+    const data = join(dir, 'iris\ndone: step 999.csv');
+    copyFileSync(IRIS, data);
+    const r = bounded(['train', '--data', data, '--steps', '1', '--hidden', '4', '--out', join(dir, 'nl.ckpt')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('iris\\ndone: step 999.csv');
+    expect(r.stderr.split('\n').some((l) => l.startsWith('done: step 999'))).toBe(false);
+  });
+
   it('in an error message naming a file', () => {
     const data = join(dir, 'bad\x1b[2Jname.csv');
     writeFileSync(data, '');
