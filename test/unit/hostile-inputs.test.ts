@@ -126,6 +126,12 @@ describe('images: pixels checked from the header, before decoding', () => {
     expect(e.message).toContain('z/a/small-header.png: its image data inflates past what its 4 x 4 header needs');
   });
 
+  test('more class folders than the class limit', async () => {
+    const files = Array.from({ length: 4 }, (_, i) => ({ path: `k/c${i}/${i}.png`, bytes: tiny }));
+    const e = await refused(files, { limits: { classes: 3 } });
+    expect(e.message).toMatch(/4 classes \(class folders\), over the limit of 3/);
+  });
+
   test('the total over all images', async () => {
     const files = Array.from({ length: 4 }, (_, i) => ({ path: `t/c${i % 2}/${i}.png`, bytes: tiny }));
     const e = await refused(files, { limits: { totalPixels: 40 } });

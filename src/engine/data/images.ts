@@ -210,13 +210,17 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
   if (classes.length < 2) {
     throw new DatasetError('too-few-classes', `found images for only one class ("${classes[0]}"); put each class in its own folder, at least 2`);
   }
+  const limits = limitsOf(options);
+  if (classes.length > limits.classes) {
+    throw overBudget({ file: 'the images', quantity: 'classes (class folders)', value: classes.length, limit: limits.classes, fix: 'group the images into fewer class folders' });
+  }
   for (const c of classes) {
     if (parentsOf.get(c)!.size > 1) notes.push(`class ${c}: images from ${parentsOf.get(c)!.size} folders named ${c} merged`);
   }
   const items = classes.flatMap((c, ci) => byClass.get(c)!.sort((a, b) => lexical(a.path, b.path)).map((f) => ({ ...f, ci })));
   checkSize(items.reduce((s, f) => s + f.bytes.length, 0), options.maxBytes ?? DEFAULT_MAX_BYTES, `the ${items.length} images`, items.length > 1);
 
-  checkPixels(items, limitsOf(options));
+  checkPixels(items, limits);
 
   const { height, width } = options.imageSize ?? { height: 28, width: 28 };
   const channels = options.channels ?? 3;
