@@ -208,7 +208,12 @@ export function readDataFiles(path: string, maxBytes: number = INPUT_LIMITS.byte
     seen.add(id);
     for (const name of readdirSync(dir).sort()) {
       const full = join(dir, name);
-      const fst = statSync(full);
+      let fst: Stats;
+      try {
+        fst = statSync(full);
+      } catch (e) {
+        throw new TabtrainError('file_not_found', `cannot read ${full} in the --data folder (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}: a broken link?); remove it from the folder`, { path: full });
+      }
       if (fst.isDirectory()) walk(full, fst);
       else {
         if (!fst.isFile()) refuse(`${full} is ${kindOf(fst)}, not a regular file, so it is not read; remove it from the folder`);

@@ -5,7 +5,7 @@
 // reaches the terminal raw. The corpus is generated here (test/support/hostile.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,15 @@ describe('--data that is not a regular file is refused by name, never read', () 
     writeFileSync(join(root, 'a', '1.png'), hugePng(4, 4));
     expect(spawnSync('mkfifo', [join(root, 'b', '2.png')]).status).toBe(0);
     refused(train(root), /b\/2\.png is a FIFO \(named pipe\), not a regular file, so it is not read; remove it from the folder/);
+  });
+
+  it('a broken link inside a data folder is named', () => {
+    const root = join(dir, 'linked');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'b'), { recursive: true });
+    writeFileSync(join(root, 'a', '1.png'), hugePng(4, 4));
+    symlinkSync(join(dir, 'nowhere.png'), join(root, 'b', '2.png'));
+    refused(train(root), /cannot read .*b\/2\.png in the --data folder \(ENOENT: a broken link\?\)/);
   });
 
   it('a file over the byte budget is refused from its size, before reading (a sparse 300 MiB file)', () => {
