@@ -51,26 +51,31 @@ export function isOverflow(v: string): boolean {
 }
 
 /**
- * Mean and standard deviation computed without overflow: values are divided by the largest
- * magnitude first (into [-1, 1]), so neither the sum nor the squares can overflow even for a
- * column of +-1.7e308 (which gave Infinity - Infinity = NaN before). NaN entries (missing) are
- * skipped in the sums; `count` is what the sums are divided by. A value standardises as
- * (v / scale - m) / sd, which stays finite too; mean = m * scale and std = sd * scale.
+ * Mean, standard deviation and the standardising map (v - mean) / std of the non-NaN values
+ * (NaN = missing, skipped in the sums; `count` is what the squares are divided by). Computed
+ * plainly first, which is what every existing dataset and checkpoint was made with (the same
+ * bits); only when that overflows (a column of +-1.7e308 gave Infinity - Infinity = NaN, a label
+ * up to 3.6e201 a std of Infinity) again on the values divided by the largest magnitude, where
+ * neither the sums nor the squares can overflow: (v / scale - m) / sd stays finite, and
+ * std = sd * scale <= scale does too.
  */
-export function scaledStats(nums: ArrayLike<number>, count: number): { scale: number; m: number; sd: number; mean: number; std: number } {
-  let scale = 0, k = 0;
-  for (let i = 0; i < nums.length; i++) {
-    const a = Math.abs(nums[i]!);
-    if (a === a) { k++; if (a > scale) scale = a; } // a === a: not NaN
-  }
-  if (scale === 0 || k === 0) return { scale: 1, m: 0, sd: 0, mean: 0, std: 0 };
-  let sum = 0;
-  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) sum += v / scale; }
-  const m = sum / k;
+export function columnStats(nums: ArrayLike<number>, count: number): { mean: number; std: number; standardise: (v: number) => number } {
+  let sum = 0, k = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) { sum += v; k++; } } // v === v: not NaN
+  const mean = sum / k;
   let v2 = 0;
-  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) v2 += (v / scale - m) ** 2; }
-  const sd = Math.sqrt(v2 / count);
-  return { scale, m, sd, mean: m * scale, std: sd * scale };
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) v2 += (v - mean) ** 2; }
+  const std = Math.sqrt(v2 / count);
+  if (Number.isFinite(mean) && Number.isFinite(std)) return { mean, std, standardise: (v) => (v - mean) / std };
+  let scale = 0;
+  for (let i = 0; i < nums.length; i++) { const a = Math.abs(nums[i]!); if (a > scale) scale = a; } // NaN > x is false
+  let s = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) s += v / scale; }
+  const m = s / k;
+  let w2 = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) w2 += (v / scale - m) ** 2; }
+  const sd = Math.sqrt(w2 / count);
+  return { mean: m * scale, std: sd * scale, standardise: (v) => (v / scale - m) / sd };
 }
 
 /** A refusal for a value that is not a finite number, with its column (or label) and line. */
@@ -133,11 +138,11 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
     }
   }
   if (task === 'regression') {
-    // Scaled statistics: a label up to 3.6e201 used to overflow the std to Infinity, and every
+    // Overflow-safe statistics: a label up to 3.6e201 used to overflow the std to Infinity, and every
     // target became 0 with training "fine".
-    const { scale, m, sd, mean, std } = scaledStats(nums, nums.length);
-    if (!(sd > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
-    const y = Float32Array.from(nums, (v) => (v / scale - m) / sd);
+    const { mean, std, standardise } = columnStats(nums, nums.length);
+    if (!(std > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
+    const y = Float32Array.from(nums, standardise);
     const bad = y.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw nonFinite(`label ${labelName}`, values[bad]!, line(bad));
     return { task, y, classes: [], labelStats: { mean, std } };
@@ -230,15 +235,15 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
       nums.forEach((v, i) => { if (v < min) min = v; if (v > max) max = v; if (i > 0 && v < nums[i - 1]!) sorted = false; });
       if ((min === 0 || min === 1) && max - min === n - 1 && !sorted) return `row id (the values are ${min}..${max} in shuffled order, each once)`;
     }
-    // Filled values sit at the mean and add nothing to the sum, but count in n. Scaled, so a
-    // column of +-1e308 standardises to finite values (it became NaN before, without a word).
-    const { scale, m: mu, sd, mean } = scaledStats(nums, n);
-    if (!(sd > 0)) return `constant (every value is "${first()}")`;
+    // Filled values sit at the mean and add nothing to the sum, but count in n. Overflow-safe, so
+    // a column of +-1e308 standardises to finite values (it became NaN before, without a word).
+    const { mean, std, standardise } = columnStats(nums, n);
+    if (!(std > 0)) return `constant (every value is "${first()}")`;
     if (m < n) notes.push(`${col}: ${plural(n - m, 'missing value')} filled with the mean ${round(mean)}`);
     return {
       names: [col],
       write: (r, out, at) => {
-        const z = missing[r] ? 0 : (nums[r]! / scale - mu) / sd;
+        const z = missing[r] ? 0 : standardise(nums[r]!);
         if (!Number.isFinite(z)) throw nonFinite(`column ${col}`, values[r]!, line(r)); // a guard: the scaling keeps z finite
         out[at] = z;
       },
