@@ -147,6 +147,26 @@ describe('options that are numbers say what they accept', () => {
   });
 });
 
+describe('inspect on a checkpoint whose history holds nulls', () => {
+  it('gives one line naming the field (it printed a TypeError)', async () => {
+    const { decodeCkpt, encodeCkpt } = await import('../../src/ckpt/format');
+    const good = join(dir, 'good.ckpt');
+    expect(bounded(['train', '--data', IRIS, '--steps', '2', '--hidden', '4', '--quiet', '--out', good]).code).toBe(0);
+    const c = await decodeCkpt(new Uint8Array(readFileSync(good)));
+    const cases: [string, (h: Record<string, unknown>[]) => void, RegExp][] = [
+      ['null-point', (h) => h.push(null as never), /metrics\.history\[2\]: not an object/],
+      ['null-loss', (h) => (h[0]!.valLoss = null), /metrics\.history\[0\]: valLoss must be a finite number/],
+    ];
+    for (const [name, edit, re] of cases) {
+      const state = JSON.parse(JSON.stringify(c.state)) as { metrics: { history: Record<string, unknown>[] } };
+      edit(state.metrics.history);
+      const path = join(dir, `${name}.ckpt`);
+      writeFileSync(path, await encodeCkpt({ state, tensors: c.tensors }));
+      refused(bounded(['inspect', path]), re);
+    }
+  });
+});
+
 describe('nothing from a file reaches the terminal raw', () => {
   it('ANSI escapes and a bidi override in column names and values are shown escaped', () => {
     const data = join(dir, 'ansi.csv');
