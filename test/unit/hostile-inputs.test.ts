@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { csvSample, DatasetError, parseDataset, type DataFile, type ParseOptions, type TabularDataset } from '../../src/engine/data';
 import { INPUT_LIMITS } from '../../src/engine/defaults';
 import { checkInputFiles } from '../../src/engine/data/errors';
+import { reviveError } from '../../src/errors';
 import { csv, hugeJpegHeader, hugePng, zerosDeflated, zerosZlib, zipWith } from '../support/hostile';
 
 async function refused(files: DataFile[], options: ParseOptions = {}): Promise<DatasetError> {
@@ -94,6 +95,11 @@ describe('images: pixels checked from the header, before decoding', () => {
     expect(e.message).toContain('(20000 x 20000)');
     expect(e.message).toContain(INPUT_LIMITS.imagePixels.toLocaleString('en-US'));
     expect(e.details).toMatchObject({ quantity: 'pixels', value: 400_000_000, limit: INPUT_LIMITS.imagePixels });
+    // the same refusal on the page: across the worker boundary, kind, code and details kept
+    const back = reviveError(JSON.parse(JSON.stringify(e.toJSON())));
+    expect(back).toBeInstanceOf(DatasetError);
+    expect(back.code).toBe('over_budget');
+    expect(back.details).toMatchObject({ file: 'pets/cat/big.png', quantity: 'pixels', value: 400_000_000 });
   });
 
   test('a 50000x50000 1-bit PNG in a folder', async () => {
