@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, read
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { DataFile } from '../engine/data/types';
 import { INPUT_LIMITS } from '../engine/defaults';
-import { checkInputFiles, checkSize } from '../engine/data/errors';
+import { checkInputFiles, checkSize, formatBytes } from '../engine/data/errors';
 import { DatasetError, TabtrainError } from '../errors';
 
 const CHUNK = 64 * 1024;
@@ -236,8 +236,12 @@ export function readCkptFile(path: string): Uint8Array {
   const refuse = (why: string): never => {
     throw new TabtrainError('not_a_checkpoint', why.replace(/; save the data.*$/, ''), { path });
   };
+  const max = INPUT_LIMITS.checkpointBytes;
+  if (st.isFile() && st.size > max) {
+    throw new TabtrainError('checkpoint_too_large', `${path} is ${formatBytes(st.size)}, over the ${formatBytes(max)} limit for a checkpoint, so it is not read; is it the right file?`, { path, value: st.size, limit: max });
+  }
   try {
-    return readRegularFile(path, st, Number.MAX_SAFE_INTEGER, refuse);
+    return readRegularFile(path, st, max, refuse);
   } catch (e) {
     if (e instanceof TabtrainError) throw e;
     throw new TabtrainError('file_unreadable', `cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path });

@@ -40,6 +40,8 @@ export const INPUT_LIMITS = {
   textCharacters: 64 * 1024 * 1024,
   /** files in a dropped folder or a zip. */
   files: 200_000,
+  /** bytes of a .ckpt file read by the CLI (from stat, before reading): 2 GiB. */
+  checkpointBytes: 2 * 1024 * 1024 * 1024,
 } as const;
 
 /** Settings every run has, whatever the model or optimizer. */

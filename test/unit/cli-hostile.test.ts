@@ -90,6 +90,13 @@ describe('--data that is not a regular file is refused by name, never read', () 
   it('a checkpoint that is a device: inspect /dev/zero', () => {
     refused(bounded(['inspect', '/dev/zero']), /\/dev\/zero is a character device, not a regular file, so it is not read/);
   });
+
+  it('a checkpoint over the checkpoint budget is refused from its size (a sparse 3 GiB file)', () => {
+    const big = join(dir, 'huge.ckpt');
+    writeFileSync(big, '');
+    truncateSync(big, 3 * 1024 ** 3);
+    refused(bounded(['inspect', big]), /huge\.ckpt is 3072 MiB, over the 2048 MiB limit for a checkpoint, so it is not read/);
+  });
 });
 
 describe('bombs end in one line within seconds', () => {
