@@ -16,11 +16,21 @@ it('25 SIGKILLs at random moments during checkpoint writes never leave a torn --
   const steps = new Set<number>();
   for (let trial = 0; trial < 25; trial++) {
     // Big enough hidden layers that each write takes a while; a checkpoint every step.
-    const child = tabtrainAsync(['resume', out, '--data', join(DATASETS, 'iris.csv'), '--steps', '100000', '--checkpoint-every', '1', '--quiet', '--out', out], {
+    const child = tabtrainAsync(['resume', out, '--data', join(DATASETS, 'iris.csv'), '--steps', '100000', '--checkpoint-every', '1', '--out', out], {
       // each 64 KiB chunk of a write takes 15 ms more: most kills land in the middle of a write
       TABTRAIN_TEST_WRITE_DELAY_MS: '15',
     });
-    const delay = 1200 + rng.nextInt(1500);
+    // The kill comes at a random moment after training started (start-up time varies with the
+    // backend and the machine's load, so it is waited for, not guessed).
+    await new Promise<void>((resolve) => {
+      let said = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('resuming at step')) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    const delay = 100 + rng.nextInt(1500);
     await new Promise((r) => setTimeout(r, delay));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
