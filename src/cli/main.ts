@@ -4,7 +4,7 @@ import { outputs, parse, parseOptions, requireString, resumeOverrides, trainOver
 import { checkCommandOptions, commandHelp, isCommand, type Command } from './commands';
 import { checkOut, looksLikeCkpt, readCkptFile, readDataFiles, writeFileAtomic } from './files';
 import { moreAsTotals, parseMore, reachedMessage } from './targets';
-import { describeCheckpoint } from './inspect';
+import { describeCheckpoint, schemaView } from './inspect';
 import { checkSaveDir, lastValLoss, newest, SaveDir, scanDir } from './savedir';
 import { statSync } from 'node:fs';
 import { errorLines, exitStatus } from './exit';
@@ -136,7 +136,7 @@ async function inspect(positionals: string[], flags: Flags): Promise<number> {
   const { contents, state } = await loadCkpt(path);
   if (flags.json) {
     const tensors = contents.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
-    process.stdout.write(JSON.stringify({ file: path, state, tensors }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ file: path, schema: schemaView(state), state, tensors }, null, 2) + '\n');
   } else {
     process.stdout.write(describeCheckpoint(path, state, contents.tensors) + '\n');
   }

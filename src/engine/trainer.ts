@@ -18,6 +18,7 @@ import { fromCkpt, labelsOf, recordPoint, toCkpt, validateState, type Checkpoint
 import { trainStep } from './step';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
+import { schemaOf } from './schema';
 import { LOSS_EMA_BETA } from './defaults';
 import { ConfigError, DivergedError, ResumeRefused } from '../errors';
 
@@ -59,6 +60,11 @@ export interface StopReason {
 }
 
 export { DivergedError }; // one kind of the error family (src/errors.ts)
+
+const withSchema = (ds: Dataset) => {
+  const schema = schemaOf(ds);
+  return schema ? { schema } : {};
+};
 
 const newRunId = () => globalThis.crypto.randomUUID();
 
@@ -372,7 +378,7 @@ export class Trainer {
       schedule: { lr: this.lr() },
       metrics: { history: this.history.slice(), best: this.best, ...(this.lossEma === undefined ? {} : { lossEma: this.lossEma }), sinceBest: this.sinceBest },
       lineage: { ...this.lineage, resumedAt: this.lineage.resumedAt.slice() },
-      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal, labels: labelsOf(this.dataset) },
+      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal, labels: labelsOf(this.dataset), ...withSchema(this.dataset) },
     };
   }
 

@@ -19,7 +19,7 @@
 // The rules give reasons a person can check in the "what I understood" panel; a wrongly dropped
 // column is one of them, never a silent change.
 import { DatasetError } from './errors';
-import type { TaskKind } from './types';
+import type { ColumnSchema, TaskKind } from './types';
 
 const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', '?']);
 const MAX_CLASSES_INTEGER_LABEL = 20;
@@ -61,7 +61,7 @@ export interface Label {
   labelStats?: { mean: number; std: number };
 }
 
-export function encodeLabel(values: string[], labelName: string, task: TaskKind | undefined, line: (i: number) => number): Label {
+export function encodeLabel(values: string[], labelName: string, task: TaskKind | undefined, line: (i: number) => number, parentStats?: { mean: number; std: number }): Label {
   const nums = values.map(parseNum);
   const firstBad = nums.findIndex((v) => Number.isNaN(v));
   const distinct = new Set(nums.filter((v) => !Number.isNaN(v))).size;
@@ -90,8 +90,10 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
     mean /= nums.length;
     let v2 = 0;
     for (const v of nums) v2 += (v - mean) ** 2;
-    const std = Math.sqrt(v2 / nums.length);
+    let std = Math.sqrt(v2 / nums.length);
     if (!(std > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
+    // fresh from a regression parent: its scale, so the head's output means the same number
+    if (parentStats) ({ mean, std } = parentStats);
     return { task, y: Float32Array.from(nums, (v) => (v - mean) / std), classes: [], labelStats: { mean, std } };
   }
   // Numeric classes are compared as numbers ("1.0" and "1" are one class) and sorted numerically.
@@ -109,6 +111,8 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
 /** A kept column: its feature names and a writer for one row's feature values. */
 export interface Encoder {
   names: string[];
+  /** what the checkpoint records about this column (types.ts ColumnSchema). */
+  column: ColumnSchema;
   write: (row: number, out: Float32Array, at: number) => void;
 }
 
@@ -157,7 +161,7 @@ export function analyse(values: string[]): Analysis {
   return { missing, m, nums, firstText, seen, codes, numCodes: next };
 }
 
-export function encodeColumn(col: string, values: string[], a: Analysis, line: (i: number) => number, notes: string[]): Encoder | string {
+export function encodeColumn(col: string, values: string[], a: Analysis, line: (i: number) => number, notes: string[], parent?: ColumnSchema): Encoder | string {
   const n = values.length;
   const { m, nums, firstText, missing } = a;
   const distinct = a.seen.size;
@@ -179,11 +183,18 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
     mean /= m;
     let v2 = 0;
     for (const v of nums) if (!Number.isNaN(v)) v2 += (v - mean) ** 2;
-    const std = Math.sqrt(v2 / n); // filled values sit at the mean and add nothing to the sum
+    let std = Math.sqrt(v2 / n); // filled values sit at the mean and add nothing to the sum
     if (!(std > 0)) return `constant (every value is "${first()}")`;
+    if (parent?.type === 'numeric') {
+      // Fresh from a parent that knew this column: its statistics, so the same value gives the
+      // same input to the weights that carried over.
+      ({ mean, std } = parent);
+      notes.push(`${col}: standardised with the parent checkpoint's mean ${round(mean)} and std ${round(std)}`);
+    }
     if (m < n) notes.push(`${col}: ${plural(n - m, 'missing value')} filled with the mean ${round(mean)}`);
     return {
       names: [col],
+      column: { name: col, type: 'numeric', mean, std },
       write: (r, out, at) => { out[at] = missing[r] ? 0 : (nums[r]! - mean) / std; },
     };
   }
@@ -199,8 +210,14 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
   if (m < n) cats.push('(missing)');
   const idx = new Map(cats.map((c, i) => [c, i]));
   const codes = Int32Array.from(values.keys(), (i) => idx.get(missing[i] ? '(missing)' : values[i]!)!);
+  if (parent?.type === 'categorical') {
+    const known = new Set(parent.categories);
+    const fresh = cats.filter((c) => !known.has(c));
+    if (fresh.length) notes.push(`${col}: ${plural(fresh.length, 'category')} the parent checkpoint did not know (${fresh.slice(0, 5).join(', ')}${fresh.length > 5 ? ', ...' : ''}): their inputs start untrained`);
+  }
   return {
     names: cats.map((c) => `${col}=${c}`),
+    column: { name: col, type: 'categorical', categories: cats },
     write: (r, out, at) => { out.fill(0, at, at + cats.length); out[at + codes[r]!] = 1; },
   };
 }

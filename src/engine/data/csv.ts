@@ -122,7 +122,8 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   const line = (i: number): number => table.line(keep[i]!);
 
   const labelColumn = analyse(columns[li]!);
-  const label = encodeLabel(columns[li]!, labelName, options.task, line);
+  const label = encodeLabel(columns[li]!, labelName, options.task, line, options.parentLabelStats);
+  const parentOf = new Map((options.parentColumns ?? []).map((c) => [c.name, c]));
   const dropped: DroppedColumn[] = [];
   const encoders: Encoder[] = [];
   // Leaks and duplicates: a feature that is a one-to-one relabelling of the label (titanic's
@@ -136,7 +137,7 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
       dropped.push({ column: col, reason: `copies the label ${labelName} (each value goes with exactly one label value)` });
       return;
     }
-    const e = encodeColumn(col, columns[c]!, a, line, notes);
+    const e = encodeColumn(col, columns[c]!, a, line, notes, parentOf.get(col));
     if (typeof e === 'string') return dropped.push({ column: col, reason: e });
     const twin = kept.find((k) => sameCodes(k.a, a));
     if (twin) return dropped.push({ column: col, reason: `same information as column ${twin.col} (one-to-one)` });
@@ -164,7 +165,7 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   const sha = await sha256Hex(bytes);
   const ds: TabularDataset = {
     kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, task: label.task,
-    y: label.y, classes: label.classes, dropped, notes,
+    y: label.y, classes: label.classes, dropped, columns: encoders.map((e) => e.column), notes,
     fingerprint: tabularFingerprint(sha, { rows: numRows, features: numFeatures, label: labelName, task: label.task, classes: label.classes.length }),
   };
   if (label.labelStats) ds.labelStats = label.labelStats;
