@@ -132,6 +132,9 @@ function newRunSections(command: 'train' | 'fresh'): Section[] {
         }),
         { flag: 'dropout', value: 'X', help: 'dropout rate in [0, 1) (default 0)' },
         { flag: 'freeze', value: 'PATTERN', help: 'parameters whose names match do not train; repeatable (default: none)' },
+        ...(command === 'fresh'
+          ? [{ flag: 'freeze-known', help: "freeze the rows carried over by meaning (known classes' head units, known characters' embedding and output rows, known input columns' first-layer rows): only the new rows train; kept in the run, so every resume applies it again" }]
+          : []),
       ],
     },
     {
@@ -253,7 +256,7 @@ export function checkCommandOptions(command: Command, flags: Record<string, unkn
   const allowed = optionsOf(command);
   for (const [flag, value] of Object.entries(flags)) {
     if (value === undefined || allowed.has(flag)) continue;
-    if (command === 'resume' && flag !== 'overwrite' && optionsOf('fresh').has(flag)) continue;
+    if (command === 'resume' && flag !== 'overwrite' && flag !== 'freeze-known' && optionsOf('fresh').has(flag)) continue;
     throw new UsageError(`--${flag} is not an option of '${command}'`);
   }
 }

@@ -7,3 +7,4 @@ export { parseDataset } from '../engine/data';
 export { freshSession, resumeConfig, resumeSession, runSession } from '../engine/session';
 export { validateState } from '../engine/state';
 export { Trainer } from '../engine/trainer';
+export { freshReportLines, parentEncoding } from '../engine/fresh';

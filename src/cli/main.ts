@@ -171,10 +171,12 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
 
   // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
   const parseOpts = saved ? saved.config.data : parseOptions(flags);
+  // Fresh: numeric columns the parent knew keep its statistics (engine/fresh.ts parentEncoding).
+  const encodeOpts = command === 'fresh' ? engine.parentEncoding(engine.validateState(parent!.state)) : {};
   // A setting resume refuses is refused now, before the (possibly slow) dataset parse.
   if (saved) engine.resumeConfig(saved.config, resumeOpts!);
   if (!quiet) err(`reading ${dataPath}`);
-  const dataset = await engine.parseDataset(readDataFiles(dataPath), parseOpts);
+  const dataset = await engine.parseDataset(readDataFiles(dataPath), { ...parseOpts, ...encodeOpts });
   if (!quiet) {
     err(`dataset: ${dataset.fingerprint.summary}`);
     if (dataset.kind === 'tabular') for (const d of dataset.dropped) err(`  left out column '${d.column}': ${d.reason}`);
@@ -199,12 +201,9 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
     }
     if (!quiet) err(`resuming at step ${trainer.step}, epoch ${trainer.epoch}, sample ${trainer.indexInEpoch} of the epoch`);
   } else {
-    trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, 'node-cpu');
-    const r = trainer.freshReport!;
-    err(`fresh from weights: loaded ${r.loaded.length} tensors, re-initialised ${r.reinitialised.length}`);
-    for (const n of r.loaded) err(`  loaded ${n}`);
-    for (const n of r.reinitialised) err(`  re-initialised ${n.name}: ${n.reason}`);
-    for (const n of r.ignored) err(`  not used ${n}`);
+    trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, 'node-cpu', { freezeKnown: flags['freeze-known'] === true });
+    for (const line of engine.freshReportLines(trainer.freshReport!)) err(line);
+    if (trainer.config.freezeRows) err(`frozen (--freeze-known): the known rows of ${Object.keys(trainer.config.freezeRows).join(', ')}`);
   }
   for (const w of trainer.warnings) err(`warning: ${w}`);
 

@@ -6,10 +6,11 @@ import { RUN_DEFAULTS, LIMITS, defaultEvalEvery } from './defaults';
 import { numSamples } from './device-data';
 import type { FieldValue } from './fields';
 import { splitSizes } from './cursor';
-import { familiesFor, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
+import { familiesFor, paramDefs, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
 import { ConfigError } from '../errors';
+import { freezeRowsError, type FreezeRows } from './freeze-rows';
 
 export type Task = TaskKind | 'lm';
 
@@ -31,6 +32,11 @@ export interface RunConfig {
   clipNorm: number;
   /** name patterns of parameters that do not train (see freeze.ts). */
   freeze: string[];
+  /**
+   * Row-level freezing (--freeze-known, freeze-rows.ts): per parameter, the rows a fresh run
+   * carried over by meaning. Absent = none.
+   */
+  freezeRows?: FreezeRows;
   /** read the training loss back every N steps (a GPU sync point). */
   logEvery: number;
   /** evaluate on the validation split every N steps. */
@@ -168,6 +174,10 @@ export function validateConfig(c: RunConfig): string | null {
   if (!(c.valFraction >= 0 && c.valFraction <= LIMITS.maxValFraction)) return `validation fraction must be in [0, ${LIMITS.maxValFraction}], got ${c.valFraction}`;
   if (!(c.clipNorm >= 0)) return 'clipNorm must be >= 0';
   if (!Array.isArray(c.freeze) || !c.freeze.every((p) => typeof p === 'string')) return 'freeze must be a list of name patterns';
+  if (c.freezeRows !== undefined) {
+    const e = freezeRowsError(c.freezeRows, new Map(paramDefs(c.model).map((p) => [p.name, p.shape])));
+    if (e) return e;
+  }
   if (!posInt(c.logEvery) || !posInt(c.evalEvery)) return 'logEvery and evalEvery must be positive integers';
   const t = c.target ?? {};
   if (t.steps === undefined && t.epochs === undefined) return 'set a number of steps or epochs';

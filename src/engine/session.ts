@@ -242,10 +242,10 @@ export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverride
 
 /** A new run that takes only the weights from `ckpt`; the model keeps the checkpoint's architecture,
  *  resized where the data demands (new classes, bigger vocabulary). */
-export function freshSession(ckpt: CkptContents, ds: Dataset, o: ConfigOverrides, data: RunConfig['data'] = {}, device?: string): Trainer {
+export function freshSession(ckpt: CkptContents, ds: Dataset, o: ConfigOverrides, data: RunConfig['data'] = {}, device?: string, opts: { freezeKnown?: boolean } = {}): Trainer {
   const state: StateMeta = validateState(ckpt.state);
   const config = makeConfig(ds, { family: state.config.model.family, ...o }, data, state.config.model);
-  return Trainer.create({ config, dataset: ds, freshFrom: ckpt, device });
+  return Trainer.create({ config, dataset: ds, freshFrom: ckpt, device, freezeKnown: opts.freezeKnown });
 }
 
 export interface CheckpointPolicy {

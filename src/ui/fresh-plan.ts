@@ -30,7 +30,14 @@ export function renderPlan(plan: FreshPlanView): HTMLElement {
     h('p', { class: 'plan-rec' }, h('strong', {}, rec)),
     plan.message ? h('p', {}, plan.message) : null,
     plan.resumeBlocked ? h('p', { class: 'warn', role: 'note' }, `Resume is not possible: ${plan.resumeBlocked}`) : null,
-    list('Loaded from the checkpoint', plan.loaded.map((n) => h('code', {}, n)), 'No tensor fits: every weight starts from scratch.'),
+    list(
+      'Loaded from the checkpoint',
+      plan.tensors.filter((t) => t.status === 'loaded').map((t) => h('span', {}, h('code', {}, t.name), t.reason === 'same name and shape' ? '' : `: ${t.reason}`)),
+      'No tensor fits whole.',
+    ),
+    plan.partial.length
+      ? list('Partly loaded (by class, character or input column)', plan.partial.map((r) => h('span', {}, h('code', {}, r.name), `: ${r.reason}`)), '')
+      : null,
     list(
       'Re-initialised',
       plan.reinitialised.map((r) => h('span', {}, h('code', {}, r.name), `: ${r.reason}`)),
@@ -128,7 +135,7 @@ export class FreshPlan {
       }
       const overrides = { ...values.overrides, family: this.src.family as Family };
       const r = await this.withId((id) => api.startFresh(id, { datasetHash: hash, choices, overrides, checkpoints: values.checkpoints, name: values.name }, this.ctx.onEvent));
-      const n = r.plan.loaded.length;
+      const n = r.plan.loaded.length + r.plan.partial.length;
       const m = r.plan.reinitialised.length;
       await this.ctx.runStarted(r.runId, m > 0 ? [`Fresh run: ${n} tensors loaded from the checkpoint, ${m} re-initialised (${r.plan.reinitialised.map((x) => x.name).join(', ')}).`] : []);
       this.ctx.say(`Fresh run started: ${n} tensors loaded, ${m} re-initialised.`);

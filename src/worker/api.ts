@@ -1,7 +1,9 @@
 // The one API object the worker exposes through comlink (src/worker/trainer.worker.ts).
 // The page takes its type: `wrap<TrainerApi>(worker)`.
 import { transfer } from 'comlink';
-import { compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
+import { compareFingerprints } from '../ckpt/compat';
+import { freshPlanFor, reportOf } from '../engine/fresh';
+import type { FreshReport } from '../engine/fresh-map';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
 import { RunBusyError, StoreError, TabtrainError } from '../errors';
@@ -9,7 +11,7 @@ import * as store from '../store';
 import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
 import { CHECKPOINT_DEFAULTS } from '../engine/defaults';
-import { familiesFor, familyDef, modelTensors, paramDefs, type ModelFamily } from '../engine/models';
+import { familiesFor, familyDef, paramDefs, type ModelFamily } from '../engine/models';
 import { optimizerChoices } from '../engine/optim';
 import { dataMisfit, freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
 import { validateState, type StateMeta } from '../engine/state';
@@ -246,13 +248,13 @@ const api = {
     const model = contents.tensors.filter((t) => t.name.startsWith('model.'));
     // the same fit check resume itself makes (session.ts dataMisfit): tensors, then labels
     const resumeBlocked = dataMisfit(contents, state, ds)?.message ?? null;
-    let expected: { name: string; shape: number[] }[] = [];
+    let plan: FreshReport;
     try {
-      expected = modelTensors(specFor(ds, state.config.model.family, {}, state.config.model));
+      plan = reportOf(freshPlanFor(contents, state, specFor(ds, state.config.model.family, {}, state.config.model), ds));
     } catch {
       // a model that cannot be built for this data: the plan loads nothing (resumeBlocked says why)
+      plan = { tensors: [], loaded: [], partial: [], reinitialised: [], ignored: model.map((t) => t.name), known: {} };
     }
-    const plan = planFreshFromWeights(model, expected);
     return { sameDataset: fp.same, message: fp.message, recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
   },
 

@@ -139,6 +139,8 @@ export interface CheckpointInspection {
 }
 
 /** What starting fresh (or resuming) from a checkpoint on a dataset would do. */
+import type { TensorPlan } from '../engine/fresh-map';
+
 export interface FreshPlanView {
   sameDataset: boolean;
   /** the fingerprint message: why fresh is recommended when the data changed. */
@@ -147,6 +149,10 @@ export interface FreshPlanView {
   /** null when resume is possible; otherwise why not (architecture mismatch names the tensors). */
   resumeBlocked: string | null;
   loaded: string[];
+  /** partly loaded by meaning (some rows from the checkpoint), with which. */
+  partial: { name: string; reason: string }[];
   reinitialised: { name: string; reason: string }[];
   ignored: string[];
+  /** every tensor's fate in model order (engine/fresh-map.ts TensorPlan). */
+  tensors: TensorPlan[];
 }

@@ -64,6 +64,12 @@ export const charlm: FamilyDef<CharLmSpec> = {
     params.push(...layerNormDefs('ln_f', d), ...denseDefs('head', d, V));
     return params;
   },
+  // embedding rows and output units are the vocabulary's characters
+  axes: () => [
+    { param: 'tok_emb', axis: 0, by: 'vocab' },
+    { param: 'head.kernel', axis: 1, by: 'vocab' },
+    { param: 'head.bias', axis: 0, by: 'vocab' },
+  ],
   create(spec) {
     const { vocabSize: V, contextLength: T, dModel: d, numHeads: H, numLayers: L } = spec;
     const dh = d / H;

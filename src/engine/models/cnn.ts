@@ -57,6 +57,7 @@ export const cnn: FamilyDef<CnnSpec> = {
     params.push(...denseDefs('fc', flatSize(spec), spec.hidden), ...denseDefs('head', spec.hidden, spec.outputSize));
     return params;
   },
+  axes: (s) => (s.outputSize > 1 ? [{ param: 'head.kernel', axis: 1, by: 'class' }, { param: 'head.bias', axis: 0, by: 'class' }] : []),
   create(spec) {
     const flat = flatSize(spec);
     return {

@@ -123,6 +123,7 @@ export const resnet: FamilyDef<ResnetSpec> = {
     }
     return out;
   },
+  axes: (s) => (s.outputSize > 1 ? [{ param: 'head.kernel', axis: 1, by: 'class' }, { param: 'head.bias', axis: 0, by: 'class' }] : []),
   create(spec) {
     const blocks = blocksOf(spec);
     return {

@@ -1,0 +1,136 @@
+// Fresh from weights by meaning (issue 11): head units follow their class names, embedding rows
+// their characters, first-layer rows their input columns; --freeze-known keeps the carried-over
+// rows bit-identical through training, a save and a resume.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CkptContents } from '../../src/ckpt/types';
+import { makeConfig } from '../../src/engine/config';
+import { parseCsv, parseText } from '../../src/engine/data';
+import type { Dataset } from '../../src/engine/data/types';
+import { planFresh } from '../../src/engine/fresh-map';
+import { freshSession, resumeSession } from '../../src/engine/session';
+import { Trainer } from '../../src/engine/trainer';
+import { roundTrip } from '../support/resume-check';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const enc = new TextEncoder();
+const LM = { contextLength: 4, dModel: 8, numHeads: 1, numLayers: 1 };
+
+async function parentOf(ds: Dataset, o: Record<string, unknown>): Promise<CkptContents> {
+  const t = Trainer.create({ config: makeConfig(ds, { batchSize: 8, steps: 5, seed: 3, ...o }), dataset: ds });
+  await t.train();
+  const c = await roundTrip(await t.snapshot('final'));
+  t.dispose();
+  return c;
+}
+
+const tensor = (c: CkptContents, name: string) => c.tensors.find((t) => t.name === `model.${name}`)!;
+/** Row r of a 2-D tensor [rows, cols]. */
+const row = (c: CkptContents, name: string, r: number) => {
+  const t = tensor(c, name);
+  return Array.from(t.data.subarray(r * t.shape[1]!, (r + 1) * t.shape[1]!));
+};
+/** Column j of a 2-D tensor [rows, cols]. */
+const col = (c: CkptContents, name: string, j: number) => {
+  const t = tensor(c, name);
+  return Array.from({ length: t.shape[0]! }, (_, i) => t.data[i * t.shape[1]! + j]!);
+};
+
+function statusCsv(classes: string[], rows = 120): Uint8Array {
+  const lines = ['load,temp,zone,status'];
+  for (let i = 0; i < rows; i++) lines.push(`${(i * 7) % 13},${(i * 3) % 17}.5,${['n', 's', 'e'][i % 3]},${classes[i % classes.length]}`);
+  return enc.encode(lines.join('\n'));
+}
+
+describe('fresh from weights by meaning', () => {
+  it('(a) a new class sorting between the old ones: kept classes keep their head weights, by name', async () => {
+    const parentDs = await parseCsv(statusCsv(['fail', 'ok', 'service', 'warn']), 'status.csv');
+    const parent = await parentOf(parentDs, { hidden: [6] });
+    const ds = await parseCsv(statusCsv(['fail', 'ok', 'retired', 'service', 'warn']), 'status.csv');
+    expect(ds.classes).toEqual(['fail', 'ok', 'retired', 'service', 'warn']);
+    const t = freshSession(parent, ds, { batchSize: 8, steps: 5, seed: 4 });
+    const child = await t.snapshot('latest');
+    const report = t.freshReport!;
+    t.dispose();
+    for (const [i, name] of parentDs.classes.entries()) {
+      const j = ds.classes.indexOf(name);
+      expect(col(child, 'head.kernel', j)).toEqual(col(parent, 'head.kernel', i));
+      expect(tensor(child, 'head.bias').data[j]).toBe(tensor(parent, 'head.bias').data[i]);
+    }
+    // the new class's unit is initialised, not some other class's weights
+    const retired = col(child, 'head.kernel', 2);
+    for (let i = 0; i < 4; i++) expect(retired).not.toEqual(col(parent, 'head.kernel', i));
+    expect(report.partial.map((p) => p.name)).toEqual(['model.head.kernel', 'model.head.bias']);
+    expect(report.partial[0]!.reason).toMatch(/4 of 5 classes loaded.*"retired"/);
+    expect(report.loaded).toContain('model.layers.0.kernel');
+  });
+
+  it('first-layer rows follow their input columns, whatever the column order', async () => {
+    const parentDs = await parseCsv(statusCsv(['a', 'b']), 's.csv');
+    const parent = await parentOf(parentDs, { hidden: [6] });
+    const text = new TextDecoder().decode(statusCsv(['a', 'b'])).split('\n').map((l) => l.split(',')).map(([a, b, c, d]) => [c, b, a, d].join(','));
+    const ds = await parseCsv(enc.encode(text.join('\n')), 's.csv');
+    expect(ds.featureNames).not.toEqual(parentDs.featureNames);
+    const t = freshSession(parent, ds, { batchSize: 8, steps: 5 });
+    const child = await t.snapshot('latest');
+    t.dispose();
+    for (const [i, f] of parentDs.featureNames.entries()) expect(row(child, 'layers.0.kernel', ds.featureNames.indexOf(f))).toEqual(row(parent, 'layers.0.kernel', i));
+  });
+
+  it('(c) same vocabulary size, other characters: rows map by character, never by position', async () => {
+    const parentDs = await parseText(enc.encode('abc dabc d cab dd '.repeat(20)), 'p.txt');
+    const parent = await parentOf(parentDs, LM);
+    const ds = await parseText(enc.encode('abx dabx d xab dd '.repeat(20)), 'c.txt');
+    expect(ds.vocab.length).toBe(parentDs.vocab.length);
+    const t = freshSession(parent, ds, { batchSize: 8, steps: 5 });
+    const child = await t.snapshot('latest');
+    const report = t.freshReport!;
+    t.dispose();
+    for (const ch of [' ', 'a', 'b', 'd']) expect(row(child, 'tok_emb', ds.vocab.indexOf(ch))).toEqual(row(parent, 'tok_emb', parentDs.vocab.indexOf(ch)));
+    // by position 'd' (now id 3) would get c's row (id 3 before): it keeps its own, and 'x' is new
+    expect(ds.vocab.indexOf('d')).toBe(parentDs.vocab.indexOf('c'));
+    for (let p = 0; p < parentDs.vocab.length; p++) expect(row(child, 'tok_emb', ds.vocab.indexOf('x'))).not.toEqual(row(parent, 'tok_emb', p));
+    const emb = report.tensors.find((x) => x.name === 'model.tok_emb')!;
+    expect(emb.status).toBe('partial');
+    expect(emb.reason).toMatch(/4 of 5 characters loaded.*"x".*"c"/);
+  });
+
+  it('a 2-D tensor that only fits transposed is refused with that reason', () => {
+    const plan = planFresh([{ name: 'model.w', shape: [3, 5] }], [{ name: 'model.w', shape: [5, 3] }], [], () => undefined, () => undefined);
+    expect(plan.reinitialised).toEqual([{ name: 'model.w', reason: expect.stringMatching(/^fits only transposed: checkpoint has \[3,5\], model expects \[5,3\]/) }]);
+    expect(plan.loaded).toEqual([]);
+  });
+
+  it('(b) extending a vocabulary: known rows bit-identical, and with freeze-known through training, a save and a resume', async () => {
+    const parentDs = await parseText(enc.encode('abab cab bca '.repeat(30)), 'p.txt');
+    const parent = await parentOf(parentDs, LM);
+    const ds = await parseText(enc.encode('abab cab bca xyz! '.repeat(30)), 'c.txt');
+    const known = parentDs.vocab.map((ch) => [ds.vocab.indexOf(ch), parentDs.vocab.indexOf(ch)] as const);
+    const fresh = ds.vocab.map((_, i) => i).filter((i) => !parentDs.vocab.includes(ds.vocab[i]!));
+    const t = freshSession(parent, ds, { batchSize: 8, steps: 12, seed: 2 }, {}, undefined, { freezeKnown: true });
+    expect(t.config.freezeRows!['tok_emb']).toEqual([{ axis: 0, index: known.map(([i]) => i).sort((a, b) => a - b) }]);
+    const start = await t.snapshot('latest');
+    await t.train({ target: { steps: 6 } });
+    const saved = await roundTrip(await t.snapshot('latest'));
+    t.dispose();
+    const r = resumeSession(saved, ds);
+    await r.train();
+    const end = await r.snapshot('final');
+    r.dispose();
+    for (const c of [start, saved, end]) {
+      for (const [i, p] of known) {
+        expect(row(c, 'tok_emb', i)).toEqual(row(parent, 'tok_emb', p));
+        expect(col(c, 'head.kernel', i)).toEqual(col(parent, 'head.kernel', p));
+      }
+    }
+    for (const i of fresh) {
+      expect(row(end, 'tok_emb', i)).not.toEqual(row(start, 'tok_emb', i));
+      expect(col(end, 'head.kernel', i)).not.toEqual(col(start, 'head.kernel', i));
+    }
+    // the other tensors train as usual
+    expect(Array.from(tensor(end, 'pos_emb').data)).not.toEqual(Array.from(tensor(start, 'pos_emb').data));
+  });
+});
