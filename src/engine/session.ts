@@ -14,6 +14,7 @@ import { DIVERGES, RESUME_RULES, resumeRule, type ResumeRule } from './resume-ru
 import { hasLength } from './schedule';
 import { labelsOf, validateState, type CheckpointKind, type StateMeta } from './state';
 import { Trainer, type Progress } from './trainer';
+import { changedDataMessage, describeChange } from './data-change';
 import { ConfigError, ResumeRefused } from '../errors'; // one kind of the error family (src/errors.ts)
 export { ResumeRefused, RESUME_RULES, type ResumeRule };
 
@@ -227,7 +228,8 @@ export function dataMisfit(ckpt: CkptContents, state: StateMeta, ds: Dataset): R
 export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverrides & { force?: boolean; device?: string } = {}): Trainer {
   const state = validateState(ckpt.state);
   const fp = compareFingerprints(state.dataset.fingerprint, ds.fingerprint);
-  if (!fp.same && !o.force) throw new ResumeRefused(fp.message);
+  // what changed, in words (data-change.ts), and seed 000's advice: fresh from the weights
+  if (!fp.same && !o.force) throw new ResumeRefused(changedDataMessage(state.dataset, ds), 'dataset_changed', { change: describeChange(state.dataset, ds) });
   const saved = state.config;
   const misfit = dataMisfit(ckpt, state, ds);
   if (misfit) throw misfit;

@@ -2,7 +2,8 @@
 // The page takes its type: `wrap<TrainerApi>(worker)`.
 import { transfer } from 'comlink';
 import { compareFingerprints } from '../ckpt/compat';
-import { freshPlanFor, reportOf } from '../engine/fresh';
+import { freshPlanFor, parentEncoding, reportOf } from '../engine/fresh';
+import { changedDataMessage, changeWords, describeChange } from '../engine/data-change';
 import type { FreshReport } from '../engine/fresh-map';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
@@ -255,19 +256,22 @@ const api = {
       // a model that cannot be built for this data: the plan loads nothing (resumeBlocked says why)
       plan = { tensors: [], loaded: [], partial: [], reinitialised: [], ignored: model.map((t) => t.name), known: {} };
     }
-    return { sameDataset: fp.same, message: fp.message, recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
+    // what changed, in words (engine/data-change.ts): the same sentence the CLI's refusal quotes
+    const change = describeChange(state.dataset, ds);
+    const message = fp.same ? fp.message : changedDataMessage(state.dataset, ds);
+    return { sameDataset: fp.same, message, change: changeWords(change, state.dataset.schema?.kind), recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
   },
 
   async startFresh(checkpointId: string, req: StartRunRequest, onEvent?: OnEvent) {
-    const { contents, meta } = await readCheckpoint(checkpointId);
-    const { ds, name } = await loadDataset(req.datasetHash, req.choices);
-    const t = freshSession(contents, ds, req.overrides, req.choices, deviceLabel(backend));
+    const { contents, meta, state } = await readCheckpoint(checkpointId);
+    const { ds, name } = await loadDataset(req.datasetHash, req.choices, parentEncoding(state));
+    const t = freshSession(contents, ds, req.overrides, req.choices, deviceLabel(backend), { freezeKnown: req.freezeKnown });
     const id = t.lineage.runId;
     const release = await lockRunOrThrow(id, 'this run');
     await store.putRun(record(id, t, req.name ?? `${t.config.model.family} on ${name} (fresh)`, name, req.checkpoints, { runId: meta.runId, checkpointId }));
     launch(id, t, req.checkpoints, release, onEvent);
     const r = t.freshReport!;
-    return { runId: id, plan: { sameDataset: false, message: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
+    return { runId: id, plan: { sameDataset: false, message: '', change: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
   },
 
   /** Tests only (development builds): make IndexedDB refuse writes as on a full disk. */

@@ -4,7 +4,7 @@ import Papa from 'papaparse';
 import { StoreError } from '../errors';
 import { getDataset, putDataset } from '../store';
 import { parseDataset } from '../engine/data';
-import type { DataFile, Dataset } from '../engine/data/types';
+import type { DataFile, Dataset, ParseOptions } from '../engine/data/types';
 import type { DataChoices, DatasetPreview } from './protocol';
 
 const cache = new Map<string, Dataset>();
@@ -20,9 +20,11 @@ export async function parseAndStore(files: DataFile[], choices: DataChoices, onP
 }
 
 /** The dataset as the run saw it: from the cache, or parsed again from the stored files. */
-export async function loadDataset(hash: string, choices: DataChoices): Promise<{ ds: Dataset; name: string; files: DataFile[] }> {
+export async function loadDataset(hash: string, choices: DataChoices, encoding: Pick<ParseOptions, 'parentColumns' | 'parentLabelStats'> = {}): Promise<{ ds: Dataset; name: string; files: DataFile[] }> {
   const stored = await getDataset(hash);
   if (!stored) throw new StoreError('not_found', `the dataset this run uses is no longer stored in the browser (it was deleted or the storage was cleared); drop the file again`, { details: { what: 'dataset', id: hash } });
+  // encoded with a parent checkpoint's statistics (a fresh run, engine/fresh.ts parentEncoding): not cached
+  if (encoding.parentColumns || encoding.parentLabelStats) return { ds: await parseDataset(stored.files, { ...choices, ...encoding }), name: stored.record.name, files: stored.files };
   const key = cacheKey(hash, choices);
   let ds = cache.get(key);
   if (!ds) {

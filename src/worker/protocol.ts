@@ -77,6 +77,8 @@ export interface StartRunRequest {
   overrides: ConfigOverrides;
   checkpoints: CheckpointSettings;
   name?: string;
+  /** fresh runs: freeze the rows carried over by meaning (engine/freeze-rows.ts). */
+  freezeKnown?: boolean;
 }
 
 export type { RunStatus };
@@ -145,6 +147,8 @@ export interface FreshPlanView {
   sameDataset: boolean;
   /** the fingerprint message: why fresh is recommended when the data changed. */
   message: string;
+  /** what changed in the data since the checkpoint, in words ('same data' when nothing did). */
+  change: string;
   recommend: 'resume' | 'fresh';
   /** null when resume is possible; otherwise why not (architecture mismatch names the tensors). */
   resumeBlocked: string | null;
