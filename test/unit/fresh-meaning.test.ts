@@ -134,3 +134,21 @@ describe('fresh from weights by meaning', () => {
     expect(Array.from(tensor(end, 'pos_emb').data)).not.toEqual(Array.from(tensor(start, 'pos_emb').data));
   });
 });
+
+describe('encoding from the checkpoint on fresh', () => {
+  it("numeric columns the parent knew keep its mean and std; a category it did not know is counted and reported", async () => {
+    const { parentEncoding } = await import('../../src/engine/fresh');
+    const { validateState } = await import('../../src/engine/state');
+    const parentDs = await parseCsv(statusCsv(['a', 'b']), 's.csv');
+    const parent = await parentOf(parentDs, { hidden: [6] });
+    const lines = ['load,temp,zone,status'];
+    for (let i = 0; i < 60; i++) lines.push(`${(i * 5) % 31},${i % 4}.5,${['n', 's', 'w'][i % 3]},${['a', 'b'][i % 2]}`);
+    const ds = await parseCsv(enc.encode(lines.join('\n')), 's.csv', parentEncoding(validateState(parent.state)));
+    const was = parentDs.columns!.find((c) => c.name === 'load')!;
+    const now = ds.columns!.find((c) => c.name === 'load')!;
+    expect(now).toEqual(was);
+    if (was.type !== 'numeric') throw new Error('expected numeric');
+    expect(ds.x[0 * ds.numFeatures + ds.featureNames.indexOf('load')]).toBe(Math.fround((0 - was.mean) / was.std));
+    expect(ds.notes).toContain('zone: 20 rows with 1 category the parent checkpoint did not know (w): their inputs start untrained');
+  });
+});

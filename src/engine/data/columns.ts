@@ -213,7 +213,12 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
   if (parent?.type === 'categorical') {
     const known = new Set(parent.categories);
     const fresh = cats.filter((c) => !known.has(c));
-    if (fresh.length) notes.push(`${col}: ${plural(fresh.length, 'category')} the parent checkpoint did not know (${fresh.slice(0, 5).join(', ')}${fresh.length > 5 ? ', ...' : ''}): their inputs start untrained`);
+    if (fresh.length) {
+      const unknown = new Set(fresh);
+      let rows = 0;
+      for (let i = 0; i < n; i++) if (unknown.has(missing[i] ? '(missing)' : values[i]!)) rows++;
+      notes.push(`${col}: ${plural(rows, 'row')} with ${plural(fresh.length, 'category', 'categories')} the parent checkpoint did not know (${fresh.slice(0, 5).join(', ')}${fresh.length > 5 ? ', ...' : ''}): their inputs start untrained`);
+    }
   }
   return {
     names: cats.map((c) => `${col}=${c}`),
@@ -235,4 +240,4 @@ export function sameCodes(a: Analysis, b: Analysis): boolean {
 }
 
 export const round = (v: number): string => String(Math.round(v * 1000) / 1000);
-export const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+export const plural = (k: number, word: string, many = `${word}s`): string => `${k} ${k === 1 ? word : many}`;
