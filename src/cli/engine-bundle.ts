@@ -8,3 +8,5 @@ export { freshSession, resumeConfig, resumeSession, runSession } from '../engine
 export { validateState } from '../engine/state';
 export { Trainer } from '../engine/trainer';
 export { freshReportLines, parentEncoding } from '../engine/fresh';
+export { Predictor } from '../engine/predict';
+export { readCsvColumns, unzipFiles, DEFAULT_MAX_BYTES, isImagePath, isJunkPath, defaultImageDecoder } from '../engine/data';

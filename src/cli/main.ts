@@ -1,10 +1,11 @@
-// `tabtrain train | resume | fresh | inspect | list`: the engine in a terminal, on the tfjs CPU backend.
+// `tabtrain train | resume | fresh | inspect | list | predict`: the engine in a terminal, on the tfjs CPU backend.
 // Progress goes to stderr; on bad input one line and a non-zero exit, never a stack trace.
 import { outputs, parse, parseOptions, requireString, resumeOverrides, trainOverrides, UsageError, USAGE, type Flags } from './args';
 import { checkCommandOptions, commandHelp, isCommand, type Command } from './commands';
 import { checkOut, looksLikeCkpt, readCkptFile, readDataFiles, writeFileAtomic } from './files';
 import { moreAsTotals, parseMore, reachedMessage } from './targets';
 import { describeCheckpoint, schemaView } from './inspect';
+import { predict } from './predict';
 import { checkSaveDir, lastValLoss, newest, SaveDir, scanDir } from './savedir';
 import { statSync } from 'node:fs';
 import { errorLines, exitStatus } from './exit';
@@ -26,6 +27,10 @@ const err = (line: string) => process.stderr.write(line + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `tabtrain predict ... | head`: a reader that stops early is not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   // The command whose help a usage error points to, once known.
   let known: Command | undefined;
   try {
@@ -34,11 +39,11 @@ export async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     if (command === 'help') {
-      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh, inspect or list)`);
+      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh, inspect, list or predict)`);
       process.stdout.write(commandHelp(rest[0]) + '\n');
       return 0;
     }
-    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh, inspect or list)`);
+    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh, inspect, list or predict)`);
     known = command;
     const { positionals, flags } = parse(rest);
     if (flags.help) {
@@ -54,6 +59,11 @@ export async function main(argv: string[]): Promise<number> {
         return await inspect(positionals, flags);
       case 'list':
         return await list(positionals, flags);
+      case 'predict': {
+        const path = onePositional(positionals, 'checkpoint file');
+        const { contents } = await loadCkpt(path);
+        return await predict(await loadEngine(), contents, flags);
+      }
       case 'train':
       case 'resume':
       case 'fresh':

@@ -97,6 +97,16 @@ function pickLabel(header: string[], wanted: string | undefined, name: string): 
   return i;
 }
 
+/**
+ * A CSV's header (cleaned as parseCsv cleans it) and its values by column, nothing typed: what
+ * predict reads, matching columns by name (engine/predict.ts).
+ */
+export function readCsvColumns(bytes: Uint8Array, name: string): { header: string[]; columns: string[][]; numRows: number } {
+  if (bytes.length === 0) throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
+  const table = readTable(decodeUtf8Strict(bytes, name, 'a text CSV file'), name);
+  return { header: cleanHeader(table.header, []), columns: table.columns, numRows: table.numRows };
+}
+
 export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOptions = {}): Promise<TabularDataset> {
   checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_BYTES, name);
   if (bytes.length === 0) throw new DatasetError('empty', `${name} is empty`, `file ${name}`);

@@ -174,6 +174,13 @@ function toFloat(data: Uint8Array | Uint8ClampedArray, n: number, channels: 1 | 
   return out;
 }
 
+/** One decoded image as the model's input, preprocessed exactly as parseImages does (predict). */
+export function imageInput(img: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }, height: number, width: number, channels: 1 | 3): Float32Array {
+  const out = new Float32Array(height * width * channels);
+  resizeArea(toFloat(img.data, img.width * img.height, channels), img.height, img.width, channels, height, width, out, 0);
+  return out;
+}
+
 /**
  * Image files whose paths are `<class>/<file>` (any number of leading folders): the class is
  * the folder that directly holds the file. `sha256` overrides the content hash (a zip is
