@@ -70,7 +70,7 @@ function planTensor(name: string, shape: readonly number[], parent: readonly num
       const dropped = was.filter((k) => !kept.has(k));
       const [one, many] = WORD[ax.by];
       rows = { axis: d, by: ax.by, loaded: now.length - fresh.length, total: now.length, fresh, dropped };
-      if (fresh.length === now.length) return reinit(`none of its ${many} are in the checkpoint`);
+      if (fresh.length === now.length) return reinit(`none of its ${many} are in the checkpoint${sameShape(parent, shape) ? '' : ` (${differs})`}`);
       notes.push(`by ${one}`);
       if (fresh.length) notes.push(`${fresh.length} new ${fresh.length === 1 ? one : many} initialised: ${show(fresh)}`);
       if (dropped.length) notes.push(`${dropped.length} ${dropped.length === 1 ? one : many} of the checkpoint dropped: ${show(dropped)}`);
@@ -90,6 +90,8 @@ function planTensor(name: string, shape: readonly number[], parent: readonly num
   const reason = partial ? `${rows!.loaded} of ${rows!.total} ${WORD[rows!.by][1]} loaded, ${notes.slice(1).join('; ')}` : notes.length ? `loaded ${notes.join('; ')}` : 'same name and shape';
   return { plan: { name: full, status: partial ? 'partial' : 'loaded', reason, ...(rows ? { rows } : {}) }, maps };
 }
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** A tensor given by name and shape (data where it is to be copied). */
 export interface ShapedTensor {
