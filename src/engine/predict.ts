@@ -10,6 +10,8 @@ import { bufferDefs, createModel, paramDefs, positionsOf, type Model, type Model
 import { Rng } from './rng';
 import { featureNames, vocabChars, type DataSchema, type TabularSchema } from './schema';
 import { validateState, type StateMeta } from './state';
+import { readCsvColumns } from './data/csv';
+import { splitIndices } from './cursor';
 import { missingSchemaNote } from './version';
 import { TabtrainError } from '../errors';
 
@@ -211,4 +213,37 @@ function score(s: TabularSchema, labels: string[], predictions: Prediction[]): T
     ae += Math.abs(d);
   }
   return { rows: rows.length, rmse: Math.sqrt(se / Math.max(1, rows.length)), mae: ae / Math.max(1, rows.length) };
+}
+
+/** One input the page's "Try the model" panel sends to the worker. */
+export type TryInput =
+  | { kind: 'row'; values: Record<string, string> }
+  | { kind: 'image'; image: { width: number; height: number; data: Uint8Array | Uint8ClampedArray } }
+  | { kind: 'prompt'; text: string; length: number; temperature: number; seed: number };
+
+export type TryOutput = Prediction | { text: string };
+
+/** Runs one TryInput (the page's panel; the CLI calls the same methods on files). */
+export async function tryOnce(p: Predictor, input: TryInput): Promise<TryOutput> {
+  if (input.kind === 'prompt') return { text: await p.generate(input.text, input.length, input.temperature, input.seed) };
+  if (input.kind === 'image') return (await p.images([input.image]))[0]!;
+  const header = Object.keys(input.values);
+  const r = await p.table(header, header.map((h) => [input.values[h]!]), 1);
+  return r.predictions[0]!;
+}
+
+/**
+ * The raw cells of the run's first validation row (the panel's form is prefilled with it): the
+ * CSV's rows with a label, split as the engine splits them. Undefined when it cannot be found.
+ */
+export function validationRow(state: StateMeta, csv: Uint8Array, name: string): Record<string, string> | undefined {
+  const s = state.dataset.schema;
+  if (s?.kind !== 'tabular') return undefined;
+  const t = readCsvColumns(csv, name);
+  const li = t.header.indexOf(s.label);
+  if (li < 0) return undefined;
+  const rows = [...Array(t.numRows).keys()].filter((r) => !isMissing(t.columns[li]![r]!));
+  const val = splitIndices(rows.length, state.config.valFraction, state.config.seed).val;
+  const r = rows[val.length ? val[0]! : 0]!;
+  return Object.fromEntries(s.columns.map((c) => [c.name, t.columns[t.header.indexOf(c.name)]?.[r] ?? '']));
 }

@@ -6,6 +6,7 @@ import { choicesOf, isRolling, withCheckpoint, type Ctx } from './ctx';
 import { button, debounce, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace, whileDisabled } from './dom';
 import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
+import { TryModel } from './try-model';
 
 /** Saves bytes as a file through a temporary object URL and `<a download>`. */
 export function download(name: string, bytes: Uint8Array): void {
@@ -225,6 +226,11 @@ export class CheckpointBrowser {
         });
         replace(this.detail, plan.el);
         plan.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      }),
+      act('Try the model', async (c) => {
+        const panel = await withId(c, async (id) => new TryModel(this.ctx, id, `the ${c.kind} checkpoint at step ${c.step}`));
+        replace(this.detail, panel.el);
+        panel.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
       }),
       act(
         'Delete checkpoint',

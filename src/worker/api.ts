@@ -3,6 +3,9 @@
 import { transfer } from 'comlink';
 import { compareFingerprints } from '../ckpt/compat';
 import { freshPlanFor, parentEncoding, reportOf } from '../engine/fresh';
+import { Predictor, tryOnce, validationRow, type TryInput } from '../engine/predict';
+import { missingSchemaNote } from '../engine/version';
+import { defaultImageDecoder } from '../engine/data';
 import { changedDataMessage, changeWords, describeChange } from '../engine/data-change';
 import type { FreshReport } from '../engine/fresh-map';
 import { decodeCkpt } from '../ckpt/format';
@@ -272,6 +275,35 @@ const api = {
     launch(id, t, req.checkpoints, release, onEvent);
     const r = t.freshReport!;
     return { runId: id, plan: { sameDataset: false, message: '', change: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
+  },
+
+  /**
+   * "Try the model": what the panel's form needs (the checkpoint's schema) and, for a CSV model
+   * whose dataset is still stored, the first validation row to prefill it.
+   */
+  async tryModelForm(checkpointId: string) {
+    const { state } = await readCheckpoint(checkpointId);
+    const schema = state.dataset.schema;
+    if (!schema) throw new TabtrainError('no_schema', `cannot try this model: ${missingSchemaNote(state.stateVersion, false)}`);
+    let prefill: Record<string, string> | undefined;
+    if (schema.kind === 'tabular') {
+      const stored = await store.getDataset(state.dataset.fingerprint.sha256);
+      const csv = stored?.files.find((f) => /\.(csv|tsv)$/i.test(f.path));
+      if (csv) prefill = validationRow(state, csv.bytes, csv.path);
+    }
+    return { schema, prefill };
+  },
+
+  /** "Try the model": one input through the checkpoint's model (engine/predict.ts). */
+  async tryModel(checkpointId: string, input: TryInput | { kind: 'imageFile'; bytes: Uint8Array; name: string }) {
+    const { contents } = await readCheckpoint(checkpointId);
+    const p = new Predictor(contents);
+    try {
+      if (input.kind === 'imageFile') return await tryOnce(p, { kind: 'image', image: await defaultImageDecoder(input.bytes, input.name) });
+      return await tryOnce(p, input);
+    } finally {
+      p.dispose();
+    }
   },
 
   /** Tests only (development builds): make IndexedDB refuse writes as on a full disk. */
