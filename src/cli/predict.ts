@@ -55,7 +55,7 @@ export async function predict(engine: Engine, contents: import('../ckpt/types').
       if (files.length !== 1) throw new TabtrainError('wrong_input', `this model takes CSV rows: give one .csv file, not ${files.length} files`);
       const t = engine.readCsvColumns(files[0]!.bytes, basename(data!));
       const r = await p.table(t.header, t.columns, t.numRows);
-      for (const n of r.notes) err(`note: ${n}`);
+      if (!flags.quiet) for (const n of r.notes) err(`note: ${n}`);
       r.predictions.forEach((x, i) => out(json ? JSON.stringify({ row: i + 1, ...x }) : `row ${i + 1}: ${fmt(x)}`));
       const s = r.score;
       if (s) {
