@@ -40,7 +40,7 @@ export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTens
     `parameters: ${params} in ${model.length} tensors; optimizer state: ${tensors.length - model.length} tensors`,
     `position: step ${s.step}, epoch ${s.cursor.epoch}, sample ${s.cursor.index} of ${s.dataset.numTrain} in the epoch`,
     `optimizer: ${JSON.stringify(cfg.optimizer)}, ${s.optimizer.updates} updates; schedule ${JSON.stringify(cfg.schedule)}, lr now ${s.schedule.lr}`,
-    `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}`,
+    `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}${cfg.freezeRows ? `, frozen rows (--freeze-known) of ${Object.keys(cfg.freezeRows).join(', ')}` : ''}`,
     `dataset: ${s.dataset.fingerprint.summary} (sha256 ${s.dataset.fingerprint.sha256.slice(0, 16)}...), ${s.dataset.numTrain} train / ${s.dataset.numVal} validation`,
     schemaLine(s),
     `lineage: run ${s.lineage.runId}, ${s.lineage.origin === 'fresh' && s.lineage.parent ? `fresh from run ${s.lineage.parent.runId} at step ${s.lineage.parent.step}` : 'from scratch'}${s.lineage.resumedAt.length ? `, resumed at steps ${s.lineage.resumedAt.join(', ')}` : ''}`,

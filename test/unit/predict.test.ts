@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitIndices } from '../../src/engine/cursor';
-import { tabtrain, tempDir } from '../support/cli';
+import { DATASETS as DATASETS_DIR, tabtrain, tempDir } from '../support/cli';
 
 const SEED = 11;
 
@@ -80,4 +80,25 @@ describe('tabtrain predict', () => {
     const bad = tabtrain(['predict', ckpt, '--prompt', 'TO BE', '--length', '5']);
     expect(bad.stderr).toMatch(/the prompt has characters the model's vocabulary lacks: "T", "O", "B", "E"/);
   }, 60_000);
+});
+
+describe('tabtrain predict on images', () => {
+  it('a folder of images: one line per image, --json with probabilities by class name', async () => {
+    const { writeImageFolder } = await import('../support/cli');
+    const dir = tempDir();
+    const root = writeImageFolder(dir, 8, 8);
+    const ckpt = join(dir, 'img.ckpt');
+    expect(tabtrain(['train', '--data', root, '--out', ckpt, '--steps', '2', '--image-size', '8', '--batch-size', '4', '--quiet']).code).toBe(0);
+    const r = tabtrain(['predict', ckpt, '--data', join(root, 'top'), '--json']);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(8);
+    expect(lines[0].file).toMatch(/top\/0\.png$/);
+    expect(Object.keys(lines[0].probabilities)).toEqual(['bottom', 'top']);
+    expect(['bottom', 'top']).toContain(lines[0].prediction);
+    // a CSV model given images (and the reverse) says what it takes
+    const iris = join(dir, 'iris.ckpt');
+    expect(tabtrain(['train', '--data', join(DATASETS_DIR, 'iris.csv'), '--out', iris, '--steps', '1', '--quiet']).code).toBe(0);
+    expect(tabtrain(['predict', iris, '--prompt', 'abc']).stderr).toMatch(/not a language model/);
+  }, 120_000);
 });

@@ -42,3 +42,22 @@ describe('try the model', () => {
     }
   });
 });
+
+describe('image inputs for predict', () => {
+  it('imageInput preprocesses one image exactly as parseImages does', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { parseImages, imageInput, decodePngRgba } = await import('../../src/engine/data');
+    const { tempDir, writeImageFolder } = await import('../support/cli');
+    const root = writeImageFolder(tempDir(), 3, 10);
+    const files = ['bottom', 'top'].flatMap((c) => readdirSync(join(root, c)).sort().map((f) => ({ path: `shapes/${c}/${f}`, bytes: new Uint8Array(readFileSync(join(root, c, f))) })));
+    for (const channels of [1, 3] as const) {
+      const ds = await parseImages(files, { imageSize: { height: 4, width: 4 }, channels });
+      const per = 4 * 4 * channels;
+      for (let i = 0; i < files.length; i++) {
+        const img = decodePngRgba(files[i]!.bytes);
+        expect(Array.from(imageInput(img, 4, 4, channels))).toEqual(Array.from(ds.x.subarray(i * per, (i + 1) * per)));
+      }
+    }
+  });
+});
