@@ -176,3 +176,23 @@ describe('--freeze-known and resume', () => {
     expect(diffContents(ref, end, { evaluations: true }).tensors).toEqual([]);
   });
 });
+
+describe('fresh from an older checkpoint (state version 1, no schema)', () => {
+  it('maps head units by the class names it recorded (dataset.labels); input columns by position, saying so', async () => {
+    const parentDs = await parseCsv(statusCsv(['fail', 'ok', 'service', 'warn']), 'status.csv');
+    const parent = await parentOf(parentDs, { hidden: [6] });
+    const old = structuredClone(parent.state) as { stateVersion?: number; dataset: { schema?: unknown } };
+    delete old.stateVersion;
+    delete old.dataset.schema;
+    const v1 = { ...parent, state: old as unknown as Record<string, unknown> };
+    const ds = await parseCsv(statusCsv(['fail', 'ok', 'retired', 'service', 'warn']), 'status.csv');
+    const t = freshSession(v1, ds, { batchSize: 8, steps: 5, seed: 4 });
+    const child = await t.snapshot('latest');
+    const report = t.freshReport!;
+    t.dispose();
+    expect(col(child, 'head.kernel', ds.classes.indexOf('warn'))).toEqual(col(parent, 'head.kernel', 3));
+    const first = report.tensors.find((x) => x.name === 'model.layers.0.kernel')!;
+    expect(first.status).toBe('loaded');
+    expect(first.reason).toBe('loaded by position: the checkpoint does not record its input columns');
+  });
+});
