@@ -102,3 +102,23 @@ describe('tabtrain predict on images', () => {
     expect(tabtrain(['predict', iris, '--prompt', 'abc']).stderr).toMatch(/not a language model/);
   }, 120_000);
 });
+
+describe('tabtrain predict on a regression model', () => {
+  it("predictions are in the label's units: on the validation rows the RMSE is sqrt(val_loss) x the label's std", () => {
+    const dir = tempDir();
+    const header = ['x', 'z', 'y'];
+    const body = Array.from({ length: 120 }, (_, i) => [String((i * 13) % 29), String((i * 7) % 11), String(1000 + 3 * ((i * 13) % 29) - 5 * ((i * 7) % 11) + (i % 4))]);
+    writeFileSync(join(dir, 'r.csv'), toCsv(header, body));
+    const ckpt = join(dir, 'r.ckpt');
+    expect(tabtrain(['train', '--data', join(dir, 'r.csv'), '--out', ckpt, '--steps', '20', '--seed', '3', '--batch-size', '16', '--hidden', '8', '--quiet']).code).toBe(0);
+    const j = JSON.parse(tabtrain(['inspect', ckpt, '--json']).stdout);
+    const last = [...j.state.metrics.history].reverse().find((h: { valLoss?: number }) => h.valLoss !== undefined);
+    const val = Array.from(splitIndices(body.length, j.state.config.valFraction, 3).val, (i) => body[i]!);
+    writeFileSync(join(dir, 'v.csv'), toCsv(header, val));
+    const r = tabtrain(['predict', ckpt, '--data', join(dir, 'v.csv')]);
+    const rmse = Number(/rmse ([\d.e+-]+),/.exec(r.stdout)![1]);
+    const want = Math.sqrt(last.valLoss) * j.schema.labelStats.std;
+    expect(Math.abs(rmse - want) / want).toBeLessThan(1e-4);
+    expect(r.stdout).toMatch(/^row 1: \d{3,4}(\.\d+)?$/m);
+  }, 120_000);
+});
