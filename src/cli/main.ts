@@ -181,8 +181,10 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
 
   // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
   const parseOpts = saved ? saved.config.data : parseOptions(flags);
-  // Fresh: numeric columns the parent knew keep its statistics (engine/fresh.ts parentEncoding).
-  const encodeOpts = command === 'fresh' ? engine.parentEncoding(engine.validateState(parent!.state)) : {};
+  // Fresh and resume: numeric columns the parent knew keep its statistics (engine/fresh.ts
+  // parentEncoding). On the same data that is the same encoding; on data a forced resume
+  // accepts, the inputs keep meaning what they meant to the weights.
+  const encodeOpts = parent ? engine.parentEncoding(saved ?? engine.validateState(parent.state)) : {};
   // A setting resume refuses is refused now, before the (possibly slow) dataset parse.
   if (saved) engine.resumeConfig(saved.config, resumeOpts!);
   if (!quiet) err(`reading ${dataPath}`);

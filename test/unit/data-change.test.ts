@@ -67,3 +67,20 @@ describe('what changed, in words', () => {
     expect(r.stderr).toMatch(/Use: tabtrain fresh /);
   }, 60_000);
 });
+
+describe('resume --force on other data', () => {
+  it("numeric columns keep the checkpoint's mean and std (recorded again in the resumed checkpoint)", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { decodeCkpt } = await import('../../src/ckpt/format');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'd.csv'), csv(['a,b,c,label', ...base(40, ['fail', 'ok', 'warn'])]));
+    expect(tabtrain(['train', '--data', join(dir, 'd.csv'), '--out', join(dir, 'a.ckpt'), '--steps', '1', '--quiet']).code).toBe(0);
+    writeFileSync(join(dir, 'd.csv'), csv(['a,b,c,label', ...base(40, ['fail', 'ok', 'warn']).map((r) => r.replace(/^(\d+),/, (_, a) => `${Number(a) * 3 + 1},`))]));
+    const r = tabtrain(['resume', join(dir, 'a.ckpt'), '--data', join(dir, 'd.csv'), '--out', join(dir, 'b.ckpt'), '--steps', '2', '--force', '--quiet']);
+    expect(r.code).toBe(0);
+    const schemaOf = async (f: string) => (validateState((await decodeCkpt(new Uint8Array(readFileSync(join(dir, f))))).state).dataset.schema as { columns: { name: string }[] });
+    const before = (await schemaOf('a.ckpt')).columns.find((c) => c.name === 'a');
+    const after = (await schemaOf('b.ckpt')).columns.find((c) => c.name === 'a');
+    expect(after).toEqual(before);
+  }, 60_000);
+});

@@ -185,11 +185,11 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
     for (const v of nums) if (!Number.isNaN(v)) v2 += (v - mean) ** 2;
     let std = Math.sqrt(v2 / n); // filled values sit at the mean and add nothing to the sum
     if (!(std > 0)) return `constant (every value is "${first()}")`;
-    if (parent?.type === 'numeric') {
-      // Fresh from a parent that knew this column: its statistics, so the same value gives the
-      // same input to the weights that carried over.
+    if (parent?.type === 'numeric' && (parent.mean !== mean || parent.std !== std)) {
+      // A parent checkpoint that knew this column (fresh, forced resume): its statistics, so the
+      // same value gives the same input to the weights that carried over.
+      notes.push(`${col}: standardised with the parent checkpoint's mean ${round(parent.mean)} and std ${round(parent.std)} (this data's: ${round(mean)}, ${round(std)})`);
       ({ mean, std } = parent);
-      notes.push(`${col}: standardised with the parent checkpoint's mean ${round(mean)} and std ${round(std)}`);
     }
     if (m < n) notes.push(`${col}: ${plural(n - m, 'missing value')} filled with the mean ${round(mean)}`);
     return {
