@@ -45,6 +45,8 @@ interface Mapped {
   plan: TensorPlan;
   /** per axis: new index -> parent index, or -1 (initialised). Absent when nothing loads. */
   maps?: Int32Array[];
+  /** the axes mapped by name. */
+  byName?: number[];
 }
 
 /** Plans one tensor. `parent` is the parent's shape, or undefined when it has no such tensor. */
@@ -57,6 +59,7 @@ function planTensor(name: string, shape: readonly number[], parent: readonly num
   const maps: Int32Array[] = [];
   const notes: string[] = [];
   let rows: TensorPlan['rows'];
+  const byName: number[] = [];
   for (let d = 0; d < shape.length; d++) {
     const ax = axes.find((a) => a.axis === d);
     const was = ax ? parentKeys(ax.by) : undefined;
@@ -65,11 +68,14 @@ function planTensor(name: string, shape: readonly number[], parent: readonly num
       const at = new Map(was.map((k, i) => [k, i]));
       const m = Int32Array.from(now, (k) => at.get(k) ?? -1);
       maps.push(m);
+      byName.push(d);
       const fresh = now.filter((k) => !at.has(k));
       const kept = new Set(now);
       const dropped = was.filter((k) => !kept.has(k));
       const [one, many] = WORD[ax.by];
-      rows = { axis: d, by: ax.by, loaded: now.length - fresh.length, total: now.length, fresh, dropped };
+      // the report's rows: the first axis with new entries (a first kernel of a model without
+      // hidden layers has two: input columns and classes)
+      if (!rows || (rows.loaded === rows.total && fresh.length)) rows = { axis: d, by: ax.by, loaded: now.length - fresh.length, total: now.length, fresh, dropped };
       if (fresh.length === now.length) return reinit(`none of its ${many} are in the checkpoint${sameShape(parent, shape) ? '' : ` (${differs})`}`);
       notes.push(`by ${one}`);
       if (fresh.length) notes.push(`${fresh.length} new ${fresh.length === 1 ? one : many} initialised: ${show(fresh)}`);
@@ -87,8 +93,10 @@ function planTensor(name: string, shape: readonly number[], parent: readonly num
     maps.push(Int32Array.from({ length: shape[d]! }, (_, i) => i));
   }
   const partial = rows !== undefined && rows.loaded < rows.total;
-  const reason = partial ? `${rows!.loaded} of ${rows!.total} ${WORD[rows!.by][1]} loaded, ${notes.slice(1).join('; ')}` : notes.length ? `loaded ${notes.join('; ')}` : 'same name and shape';
-  return { plan: { name: full, status: partial ? 'partial' : 'loaded', reason, ...(rows ? { rows } : {}) }, maps };
+  const reason = partial
+    ? `${rows!.loaded} of ${rows!.total} ${WORD[rows!.by][1]} loaded, ${notes.filter((x) => !x.startsWith('by ')).join('; ')}`
+    : notes.length ? `loaded ${notes.join('; ')}` : 'same name and shape';
+  return { plan: { name: full, status: partial ? 'partial' : 'loaded', reason, ...(rows ? { rows } : {}) }, maps, byName };
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -111,7 +119,7 @@ export function planFresh(parent: readonly ShapedTensor[], expected: readonly Sh
   for (const t of expected) {
     const n = t.name.slice('model.'.length);
     const own = axes.filter((a) => a.param === n);
-    const { plan, maps } = planTensor(n, t.shape, have.get(t.name), own, parentKeys, newKeys);
+    const { plan, maps, byName } = planTensor(n, t.shape, have.get(t.name), own, parentKeys, newKeys);
     report.tensors.push(plan);
     if (plan.status === 'loaded') report.loaded.push(plan.name);
     else if (plan.status === 'partial') report.partial.push({ name: plan.name, reason: plan.reason });
@@ -119,8 +127,7 @@ export function planFresh(parent: readonly ShapedTensor[], expected: readonly Sh
     if (!maps) continue;
     report.maps.set(plan.name, maps);
     // Known rows: along each axis mapped by meaning, the indices that came from the parent.
-    const keyed = own.filter((a) => plan.rows && plan.rows.axis === a.axis);
-    if (keyed.length) report.known[n] = keyed.map((a) => ({ axis: a.axis, index: [...maps[a.axis]!.keys()].filter((i) => maps[a.axis]![i]! >= 0) }));
+    if (byName?.length) report.known[n] = byName.map((axis) => ({ axis, index: [...maps[axis]!.keys()].filter((i) => maps[axis]![i]! >= 0) }));
   }
   for (const name of have.keys()) if (!want.has(name)) report.ignored.push(name);
   return report;

@@ -98,6 +98,15 @@ describe('fresh from weights by meaning', () => {
     expect(emb.reason).toMatch(/4 of 5 characters loaded.*"x".*"c"/);
   });
 
+  it('a tensor with two axes by name (a head right after the inputs) maps and freezes both', () => {
+    const keys = (f: string[], c: string[]) => (by: string) => (by === 'feature' ? f : by === 'class' ? c : undefined);
+    const axes = [{ param: 'head.kernel', axis: 0, by: 'feature' as const }, { param: 'head.kernel', axis: 1, by: 'class' as const }];
+    const plan = planFresh([{ name: 'model.head.kernel', shape: [2, 2] }], [{ name: 'model.head.kernel', shape: [3, 2] }], axes, keys(['a', 'b'], ['x', 'z']), keys(['b', 'a', 'c'], ['x', 'y']));
+    expect(plan.known['head.kernel']).toEqual([{ axis: 0, index: [0, 1] }, { axis: 1, index: [0] }]);
+    expect(plan.partial).toEqual([{ name: 'model.head.kernel', reason: '2 of 3 input columns loaded, 1 new input column initialised: "c"; 1 new class initialised: "y"; 1 class of the checkpoint dropped: "z"' }]);
+    expect(Array.from(plan.maps.get('model.head.kernel')!, (m) => Array.from(m))).toEqual([[1, 0, -1], [0, -1]]);
+  });
+
   it('a 2-D tensor that only fits transposed is refused with that reason', () => {
     const plan = planFresh([{ name: 'model.w', shape: [3, 5] }], [{ name: 'model.w', shape: [5, 3] }], [], () => undefined, () => undefined);
     expect(plan.reinitialised).toEqual([{ name: 'model.w', reason: expect.stringMatching(/^fits only transposed: checkpoint has \[3,5\], model expects \[5,3\]/) }]);
