@@ -1,6 +1,6 @@
 import type { CkptTensor } from '../ckpt/types';
 import type { StateMeta } from '../engine/state';
-import { featureNames, vocabChars } from '../engine/schema';
+import { describeSchema, featureNames, vocabChars } from '../engine/schema';
 import { missingSchemaNote } from '../engine/version';
 
 /**
@@ -16,16 +16,6 @@ export function schemaView(s: StateMeta): Record<string, unknown> {
   return { ...schema };
 }
 
-/** One line about the data schema, for the human summary. */
-function schemaLine(s: StateMeta): string {
-  const schema = s.dataset.schema;
-  if (!schema) return `schema: none. ${missingSchemaNote(s.stateVersion, false)}`;
-  if (schema.kind === 'text') return `schema: text, vocabulary of ${schema.vocabulary.length}: ${JSON.stringify(vocabChars(schema).join(''))}`;
-  if (schema.kind === 'image') return `schema: images ${schema.height}x${schema.width}, ${schema.colour}, classes ${schema.classes.join(', ')}`;
-  const cols = schema.columns.map((c) => (c.type === 'numeric' ? `${c.name} (numeric, mean ${+c.mean.toPrecision(4)}, std ${+c.std.toPrecision(4)})` : `${c.name} (categorical: ${c.categories.join('|')})`));
-  const task = schema.task === 'classification' ? `classes ${schema.classes.join(', ')}` : `regression, label mean ${+schema.labelStats!.mean.toPrecision(4)}, std ${+schema.labelStats!.std.toPrecision(4)}`;
-  return `schema: label ${schema.label}: ${task}; columns ${cols.join(', ')}${schema.dropped.length ? `; left out ${schema.dropped.map((d) => `${d.column} (${d.reason})`).join(', ')}` : ''}`;
-}
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || v === null ? '-' : Number(v).toFixed(digits));
 
@@ -42,7 +32,7 @@ export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTens
     `optimizer: ${JSON.stringify(cfg.optimizer)}, ${s.optimizer.updates} updates; schedule ${JSON.stringify(cfg.schedule)}, lr now ${s.schedule.lr}`,
     `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}${cfg.freezeRows ? `, frozen rows (--freeze-known) of ${Object.keys(cfg.freezeRows).join(', ')}` : ''}`,
     `dataset: ${s.dataset.fingerprint.summary} (sha256 ${s.dataset.fingerprint.sha256.slice(0, 16)}...), ${s.dataset.numTrain} train / ${s.dataset.numVal} validation`,
-    schemaLine(s),
+    `schema: ${describeSchema(s)}`,
     `lineage: run ${s.lineage.runId}, ${s.lineage.origin === 'fresh' && s.lineage.parent ? `fresh from run ${s.lineage.parent.runId} at step ${s.lineage.parent.step}` : 'from scratch'}${s.lineage.resumedAt.length ? `, resumed at steps ${s.lineage.resumedAt.join(', ')}` : ''}`,
     `best: ${s.metrics.best ? `step ${s.metrics.best.step} val_loss ${fmt(s.metrics.best.valLoss)}${s.metrics.best.valAccuracy === undefined ? '' : ` val_acc ${fmt(s.metrics.best.valAccuracy, 3)}`}` : '-'}`,
     `loss EMA: ${fmt(s.metrics.lossEma)} (smoothed training loss)${s.config.patience !== undefined || s.config.stopIfLoss ? `; early stopping: ${[s.config.patience !== undefined ? `patience ${s.config.patience} (${s.metrics.sinceBest ?? 0} evaluations since the best)` : '', s.config.stopIfLoss ? `stop if the loss EMA is above ${s.config.stopIfLoss.above} by step ${s.config.stopIfLoss.byStep}` : ''].filter(Boolean).join(', ')}` : ''}`,

@@ -3,6 +3,8 @@
 // output, a fresh run can carry rows over by meaning (fresh-map.ts), and a changed dataset can be
 // described in words (describeChange). docs/ckpt-format.md "The data schema".
 import type { ColumnSchema, Dataset, DroppedColumn, TaskKind } from './data/types';
+import type { StateMeta } from './state';
+import { missingSchemaNote } from './version';
 
 export interface TabularSchema {
   kind: 'tabular';
@@ -111,4 +113,16 @@ export function schemaError(s: unknown): string | null {
   if (!Array.isArray(s.dropped) || !s.dropped.every((d) => isObj(d) && typeof d.column === 'string' && typeof d.reason === 'string')) return 'dropped must be a list of {column, reason}';
   if (s.labelStats !== undefined && !(isObj(s.labelStats) && fin(s.labelStats.mean) && fin(s.labelStats.std))) return 'labelStats must be {mean, std}';
   return null;
+}
+
+/** The schema in one line for people (`tabtrain inspect`, the page's checkpoint inspection). */
+export function describeSchema(s: Pick<StateMeta, 'stateVersion' | 'dataset'>): string {
+  const schema = s.dataset.schema;
+  if (!schema) return `none. ${missingSchemaNote(s.stateVersion, false)}`;
+  const n = (v: number) => +v.toPrecision(4);
+  if (schema.kind === 'text') return `text, vocabulary of ${schema.vocabulary.length}: ${JSON.stringify(vocabChars(schema).join(''))}`;
+  if (schema.kind === 'image') return `images ${schema.height}x${schema.width}, ${schema.colour}, classes ${schema.classes.join(', ')}`;
+  const cols = schema.columns.map((c) => (c.type === 'numeric' ? `${c.name} (numeric, mean ${n(c.mean)}, std ${n(c.std)})` : `${c.name} (categorical: ${c.categories.join('|')})`));
+  const task = schema.task === 'classification' ? `classes ${schema.classes.join(', ')}` : `regression, label mean ${n(schema.labelStats!.mean)}, std ${n(schema.labelStats!.std)}`;
+  return `label ${schema.label}: ${task}; columns ${cols.join(', ')}${schema.dropped.length ? `; left out ${schema.dropped.map((d) => `${d.column} (${d.reason})`).join(', ')}` : ''}`;
 }

@@ -33,6 +33,7 @@ export function renderInspection(x: CheckpointInspection): HTMLElement {
     ['Model', x.family],
     ['Parameters', x.parameters.toLocaleString()],
     ['Dataset', `${x.datasetSummary} (sha256 ${short(x.datasetHash)})`],
+    ['Data schema', x.schema],
     ['Run', x.runId],
     ['Lineage', x.lineage],
     ['Trained on', x.device ? `${x.backend} (${x.device})` : x.backend],

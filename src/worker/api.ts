@@ -5,6 +5,7 @@ import { compareFingerprints } from '../ckpt/compat';
 import { freshPlanFor, parentEncoding, reportOf } from '../engine/fresh';
 import { Predictor, tryOnce, validationRow, type TryInput } from '../engine/predict';
 import { missingSchemaNote } from '../engine/version';
+import { describeSchema } from '../engine/schema';
 import { defaultImageDecoder } from '../engine/data';
 import { changedDataMessage, changeWords, describeChange } from '../engine/data-change';
 import type { FreshReport } from '../engine/fresh-map';
@@ -57,7 +58,7 @@ function inspection(state: StateMeta, contents: CkptContents, id?: string): Chec
     spec: state.config.model as unknown as Record<string, unknown>,
     parameters: model.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0),
     tensors: contents.tensors.map((t) => ({ name: t.name, shape: t.shape })),
-    datasetSummary: state.dataset.fingerprint.summary, datasetHash: state.dataset.fingerprint.sha256, runId: l.runId,
+    datasetSummary: state.dataset.fingerprint.summary, datasetHash: state.dataset.fingerprint.sha256, schema: describeSchema(state), runId: l.runId,
     lineage: l.origin === 'fresh' && l.parent ? `fresh from run ${l.parent.runId} at step ${l.parent.step}` : `from scratch${l.resumedAt.length ? `, resumed at ${l.resumedAt.join(', ')}` : ''}`,
     backend: state.backend, device: state.device, createdAt: state.createdAt, appVersion: state.appVersion,
     history: state.metrics.history, best: state.metrics.best,

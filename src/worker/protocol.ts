@@ -130,6 +130,8 @@ export interface CheckpointInspection {
   tensors: { name: string; shape: number[] }[];
   datasetSummary: string;
   datasetHash: string;
+  /** the data schema in one line (engine/schema.ts describeSchema). */
+  schema: string;
   runId: string;
   lineage: string;
   backend: string;
