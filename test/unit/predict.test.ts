@@ -96,6 +96,11 @@ describe('tabtrain predict on images', () => {
     expect(lines[0].file).toMatch(/top\/0\.png$/);
     expect(Object.keys(lines[0].probabilities)).toEqual(['bottom', 'top']);
     expect(['bottom', 'top']).toContain(lines[0].prediction);
+    // a zip of images works the same (the sample's classes are others: predict does not care)
+    const z = tabtrain(['predict', ckpt, '--data', join(DATASETS_DIR, 'shapes.zip'), '--json']);
+    const zl = z.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(zl.length).toBeGreaterThan(1);
+    expect(zl.every((x: { file: string; prediction: string }) => /\.png$/i.test(x.file) && ['bottom', 'top'].includes(x.prediction))).toBe(true);
     // a CSV model given images (and the reverse) says what it takes
     const iris = join(dir, 'iris.ckpt');
     expect(tabtrain(['train', '--data', join(DATASETS_DIR, 'iris.csv'), '--out', iris, '--steps', '1', '--quiet']).code).toBe(0);
