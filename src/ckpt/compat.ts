@@ -4,8 +4,9 @@
 // Two ways to use a checkpoint (see docs/ckpt-format.md and the resume/fresh guide):
 // - resume: everything continues (weights, optimizer moments, schedule, data order), so the
 //   model must match exactly and the dataset must be the same;
-// - fresh from weights: only `model.*` tensors that fit are copied; the optimizer, schedule and
-//   data order start anew. This is the right choice after the dataset changed.
+// - fresh from weights: only `model.*` tensors (or their rows) that fit by meaning are copied
+//   (src/engine/fresh-map.ts); the optimizer, schedule and data order start anew. This is the
+//   right choice after the dataset changed.
 
 import { formatShape } from './errors';
 
@@ -15,15 +16,6 @@ export interface TensorSpec {
 }
 
 export type ResumeCompat = { ok: true } | { ok: false; problems: string[] };
-
-export interface FreshPlan {
-  /** Expected tensors copied from the checkpoint (same name, same shape), in model order. */
-  loaded: string[];
-  /** Expected tensors that get their fresh initialisation, with why. */
-  reinitialised: { name: string; reason: string }[];
-  /** Checkpoint `model.*` tensors the new model has no place for. */
-  ignored: string[];
-}
 
 export interface DatasetFingerprint {
   /** Hex SHA-256 of the dataset as the engine hashes it. */
@@ -66,31 +58,6 @@ export function checkResumeCompat(ckpt: readonly TensorSpec[], expected: readonl
     if (!want.has(name)) problems.push(`${name}: checkpoint has ${formatShape(shape)}, the model has no such tensor`);
   }
   return problems.length === 0 ? { ok: true } : { ok: false, problems };
-}
-
-/**
- * Which weights a fresh-from-weights run takes from the checkpoint. Only `model.*` tensors
- * count; `optim.*` never loads in fresh mode (a new optimizer is the point of starting fresh).
- */
-export function planFreshFromWeights(ckpt: readonly TensorSpec[], expected: readonly TensorSpec[]): FreshPlan {
-  const have = byName(ckpt);
-  const want = byName(expected);
-  const plan: FreshPlan = { loaded: [], reinitialised: [], ignored: [] };
-  for (const [name, shape] of want) {
-    const got = have.get(name);
-    if (got === undefined) {
-      plan.reinitialised.push({ name, reason: 'not in the checkpoint' });
-    } else if (!sameShape(got, shape)) {
-      plan.reinitialised.push({
-        name,
-        reason: `shape differs: checkpoint has ${formatShape(got)}, model expects ${formatShape(shape)}`,
-      });
-    } else {
-      plan.loaded.push(name);
-    }
-  }
-  for (const name of have.keys()) if (!want.has(name)) plan.ignored.push(name);
-  return plan;
 }
 
 /**

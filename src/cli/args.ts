@@ -51,6 +51,12 @@ const TRAIN_OPTIONS = {
   backend: { type: 'string' },
   reschedule: { type: 'boolean' },
   force: { type: 'boolean' },
+  // fresh: freeze the rows carried over by meaning (engine/freeze-rows.ts)
+  'freeze-known': { type: 'boolean' },
+  // predict (src/cli/predict.ts)
+  prompt: { type: 'string' },
+  length: { type: 'string' },
+  temperature: { type: 'string' },
   // train and fresh: replace an existing --out (src/cli/files.ts checkOut)
   overwrite: { type: 'boolean' },
   json: { type: 'boolean' },

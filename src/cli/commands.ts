@@ -13,7 +13,7 @@ import { RESUME_RULES } from '../engine/resume-rules';
 import { SCHEDULE_KINDS } from '../engine/schedule';
 import { UsageError } from '../errors';
 
-export const COMMANDS = ['train', 'resume', 'fresh', 'inspect', 'list'] as const;
+export const COMMANDS = ['train', 'resume', 'fresh', 'inspect', 'list', 'predict'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export function isCommand(c: unknown): c is Command {
@@ -132,6 +132,9 @@ function newRunSections(command: 'train' | 'fresh'): Section[] {
         }),
         { flag: 'dropout', value: 'X', help: 'dropout rate in [0, 1) (default 0)' },
         { flag: 'freeze', value: 'PATTERN', help: 'parameters whose names match do not train; repeatable (default: none)' },
+        ...(command === 'fresh'
+          ? [{ flag: 'freeze-known', help: "freeze the rows carried over by meaning (known classes' head units, known characters' embedding and output rows, known input columns' first-layer rows): only the new rows train; kept in the run, so every resume applies it again" }]
+          : []),
       ],
     },
     {
@@ -213,6 +216,20 @@ const RESUME_SECTIONS: Section[] = [
 const INSPECT_SECTIONS: Section[] = [{ title: 'Output', opts: [{ flag: 'json', help: 'machine-readable: the state and the tensor list as JSON on stdout' }] }];
 const LIST_SECTIONS: Section[] = [{ title: 'Output', opts: [{ flag: 'json', help: 'machine-readable: {"folder", "checkpoints": [{file, kind, step, epoch, valLoss, createdAt, newest}]} on stdout' }] }];
 
+const PREDICT_SECTIONS: Section[] = [
+  {
+    title: 'Input (one of)',
+    opts: [
+      { flag: 'data', value: 'FILE', help: "a CSV (columns matched by name, in any order; the label column is optional: when present, accuracy or error is printed too), an image, a folder or a .zip of images" },
+      { flag: 'prompt', value: 'TEXT', help: 'a language model (charlm): the text to continue' },
+      { flag: 'length', value: 'N', help: 'with --prompt: characters to generate (default 200)' },
+      { flag: 'temperature', value: 'T', help: 'with --prompt: sampling temperature, 0 = always the likeliest character (default 1)' },
+      { flag: 'seed', value: 'S', help: 'with --prompt: seeds the sampling, so a seed repeats its text (default 1)' },
+    ],
+  },
+  { title: 'Output', opts: [{ flag: 'json', help: 'one JSON object per input on stdout: {row|file|prompt, prediction, probabilities by class name (classification)}; accuracy or error goes to stderr' }, { ...QUIET, help: 'no notes on stderr (values the model does not know, columns it does not use)' }] },
+];
+
 interface CommandSpec {
   synopsis: string;
   what: string;
@@ -232,6 +249,11 @@ export const SPECS: Record<Command, CommandSpec> = {
     sections: newRunSections('fresh'),
   },
   inspect: { synopsis: 'tabtrain inspect FILE.ckpt [--json]', what: 'Prints what a checkpoint holds, without training.', sections: INSPECT_SECTIONS },
+  predict: {
+    synopsis: 'tabtrain predict FILE.ckpt (--data FILE | --prompt TEXT [--length N]) [--json]',
+    what: "Runs the checkpoint's model on new inputs: it needs the checkpoint only (its data schema encodes the inputs and names the outputs), not the training data.",
+    sections: PREDICT_SECTIONS,
+  },
   list: {
     synopsis: 'tabtrain list DIR [--json]',
     what: "Lists the checkpoints in a folder (a --save-dir): file, kind, step, epoch, validation loss and created time, the newest (the one 'resume DIR' continues from) marked.",
@@ -253,7 +275,7 @@ export function checkCommandOptions(command: Command, flags: Record<string, unkn
   const allowed = optionsOf(command);
   for (const [flag, value] of Object.entries(flags)) {
     if (value === undefined || allowed.has(flag)) continue;
-    if (command === 'resume' && flag !== 'overwrite' && optionsOf('fresh').has(flag)) continue;
+    if (command === 'resume' && flag !== 'overwrite' && flag !== 'freeze-known' && optionsOf('fresh').has(flag)) continue;
     throw new UsageError(`--${flag} is not an option of '${command}'`);
   }
 }
@@ -283,6 +305,8 @@ export const GLOBAL_HELP = `usage:
   tabtrain fresh FILE.ckpt --data FILE --out NEW.ckpt [options]   a new run from a checkpoint's weights
   tabtrain inspect FILE.ckpt [--json]                             what a checkpoint holds
   tabtrain list DIR [--json]                                      the checkpoints in a --save-dir folder
+  tabtrain predict FILE.ckpt --data FILE [--json]                 the model on new CSV rows or images
+  tabtrain predict FILE.ckpt --prompt TEXT --length N             a language model continues a text
 
   --save-dir DIR (train, resume, fresh) writes latest/best/step-N/final.ckpt; 'tabtrain resume DIR' continues from the newest.
 

@@ -9,3 +9,6 @@ export { parseDataset } from '../engine/data';
 export { freshSession, resumeConfig, resumeSession, runSession } from '../engine/session';
 export { validateState } from '../engine/state';
 export { Trainer } from '../engine/trainer';
+export { freshReportLines, parentEncoding } from '../engine/fresh';
+export { Predictor } from '../engine/predict';
+export { readCsvColumns, unzipFiles, DEFAULT_MAX_BYTES, isImagePath, isJunkPath, decodeImagesChecked } from '../engine/data';

@@ -1,5 +1,21 @@
 import type { CkptTensor } from '../ckpt/types';
 import type { StateMeta } from '../engine/state';
+import { describeSchema, featureNames, vocabChars } from '../engine/schema';
+import { missingSchemaNote } from '../engine/version';
+
+/**
+ * `inspect --json`'s top-level `schema`: the stored schema, plus `classes` (classification) and
+ * `vocabulary` as characters in id order (text; the state keeps code points), or
+ * {missing: why} for an older checkpoint.
+ */
+export function schemaView(s: StateMeta): Record<string, unknown> {
+  const schema = s.dataset.schema;
+  if (!schema) return { missing: missingSchemaNote(s.stateVersion, false) };
+  if (schema.kind === 'text') return { ...schema, codePoints: schema.vocabulary, vocabulary: vocabChars(schema) };
+  if (schema.kind === 'tabular') return { ...schema, features: featureNames(schema) };
+  return { ...schema };
+}
+
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined || v === null ? '-' : Number(v).toFixed(digits));
 
@@ -32,8 +48,9 @@ export function describeCheckpoint(path: string, s: StateMeta, tensors: CkptTens
     `parameters: ${params} in ${model.length} tensors; optimizer state: ${tensors.length - model.length} tensors`,
     `position: step ${s.step}, epoch ${s.cursor.epoch}, sample ${s.cursor.index} of ${s.dataset.numTrain} in the epoch`,
     `optimizer: ${JSON.stringify(cfg.optimizer)}, ${s.optimizer.updates} updates; schedule ${JSON.stringify(cfg.schedule)}, lr now ${s.schedule.lr}`,
-    `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}`,
+    `training: batch ${cfg.batchSize}, seed ${cfg.seed}, target ${JSON.stringify(cfg.target)}, val fraction ${cfg.valFraction}, clip ${cfg.clipNorm}${cfg.freeze.length ? `, frozen ${cfg.freeze.join(' ')}` : ''}${cfg.freezeRows ? `, frozen rows (--freeze-known) of ${Object.keys(cfg.freezeRows).join(', ')}` : ''}`,
     `dataset: ${s.dataset.fingerprint.summary} (sha256 ${s.dataset.fingerprint.sha256.slice(0, 16)}...), ${s.dataset.numTrain} train / ${s.dataset.numVal} validation`,
+    `schema: ${describeSchema(s)}`,
     `lineage: run ${s.lineage.runId}, ${s.lineage.origin === 'fresh' && s.lineage.parent ? `fresh from run ${s.lineage.parent.runId} at step ${s.lineage.parent.step}` : 'from scratch'}${s.lineage.resumedAt.length ? `, resumed at steps ${s.lineage.resumedAt.join(', ')}` : ''}`,
     ...segmentLines(s),
     `best: ${s.metrics.best ? `step ${s.metrics.best.step} val_loss ${fmt(s.metrics.best.valLoss)}${s.metrics.best.valAccuracy === undefined ? '' : ` val_acc ${fmt(s.metrics.best.valAccuracy, 3)}`}` : '-'}`,

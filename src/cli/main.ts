@@ -1,11 +1,12 @@
-// `tabtrain train | resume | fresh | inspect | list`: the engine in a terminal, on tfjs' WebAssembly
-// backend (or its CPU backend: --backend cpu).
+// `tabtrain train | resume | fresh | inspect | list | predict`: the engine in a terminal, on tfjs'
+// WebAssembly backend (or its CPU backend: --backend cpu).
 // Progress goes to stderr; on bad input one line and a non-zero exit, never a stack trace.
 import { outputs, parse, parseOptions, requireString, resumeOverrides, trainOverrides, UsageError, USAGE, type Flags } from './args';
 import { checkCommandOptions, commandHelp, isCommand, type Command } from './commands';
 import { checkOut, looksLikeCkpt, readCkptFile, readDataFiles, writeFileAtomic } from './files';
 import { moreAsTotals, parseMore, reachedMessage } from './targets';
-import { describeCheckpoint } from './inspect';
+import { describeCheckpoint, schemaView } from './inspect';
+import { predict } from './predict';
 import { checkSaveDir, lastValLoss, newest, SaveDir, scanDir } from './savedir';
 import { statSync } from 'node:fs';
 import { errorLines, exitStatus } from './exit';
@@ -52,6 +53,10 @@ const err = (line: string) => process.stderr.write(printable(line) + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `tabtrain predict ... | head`: a reader that stops early is not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   // The command whose help a usage error points to, once known.
   let known: Command | undefined;
   try {
@@ -60,11 +65,11 @@ export async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     if (command === 'help') {
-      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh, inspect or list)`);
+      if (!isCommand(rest[0])) throw new UsageError(`unknown command '${rest[0]}' (expected train, resume, fresh, inspect, list or predict)`);
       process.stdout.write(commandHelp(rest[0]) + '\n');
       return 0;
     }
-    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh, inspect or list)`);
+    if (!isCommand(command)) throw new UsageError(`unknown command '${command}' (expected train, resume, fresh, inspect, list or predict)`);
     known = command;
     const { positionals, flags } = parse(rest);
     if (flags.help) {
@@ -78,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
         return await inspect(positionals, flags);
       case 'list':
         return await list(positionals, flags);
+      case 'predict': {
+        const path = onePositional(positionals, 'checkpoint file');
+        const { contents } = await loadCkpt(path);
+        return await predict(await loadEngine(), contents, flags);
+      }
       case 'train':
       case 'resume':
       case 'fresh':
@@ -160,7 +170,7 @@ async function inspect(positionals: string[], flags: Flags): Promise<number> {
   const { contents, state } = await loadCkpt(path);
   if (flags.json) {
     const tensors = contents.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
-    process.stdout.write(printableJson({ file: path, state, tensors }) + '\n');
+    process.stdout.write(printableJson({ file: path, schema: schemaView(state), state, tensors }) + '\n');
   } else {
     process.stdout.write(printableLines(describeCheckpoint(path, state, contents.tensors)) + '\n');
   }
@@ -198,10 +208,14 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
 
   // On resume the dataset is parsed exactly as the run first parsed it (label, image size...).
   const parseOpts = saved ? saved.config.data : parseOptions(flags);
+  // Fresh and resume: numeric columns the parent knew keep its statistics (engine/fresh.ts
+  // parentEncoding). On the same data that is the same encoding; on data a forced resume
+  // accepts, the inputs keep meaning what they meant to the weights.
+  const encodeOpts = parent ? engine.parentEncoding(saved ?? engine.validateState(parent.state)) : {};
   // A setting resume refuses is refused now, before the (possibly slow) dataset parse.
   if (saved) engine.resumeConfig(saved.config, resumeOpts!);
   if (!quiet) err(`reading ${dataPath}`);
-  const dataset = await engine.parseDataset(readDataFiles(dataPath), parseOpts);
+  const dataset = await engine.parseDataset(readDataFiles(dataPath), { ...parseOpts, ...encodeOpts });
   if (!quiet) {
     err(`dataset: ${printable(dataset.fingerprint.summary)}`);
     if (dataset.kind === 'tabular') for (const d of dataset.dropped) err(`  left out column '${printable(d.column)}': ${printable(d.reason)}`);
@@ -226,12 +240,9 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
     }
     if (!quiet) err(`resuming at step ${trainer.step}, epoch ${trainer.epoch}, sample ${trainer.indexInEpoch} of the epoch`);
   } else {
-    trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, device);
-    const r = trainer.freshReport!;
-    err(`fresh from weights: loaded ${r.loaded.length} tensors, re-initialised ${r.reinitialised.length}`);
-    for (const n of r.loaded) err(`  loaded ${n}`);
-    for (const n of r.reinitialised) err(`  re-initialised ${n.name}: ${n.reason}`);
-    for (const n of r.ignored) err(`  not used ${n}`);
+    trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, device, { freezeKnown: flags['freeze-known'] === true });
+    for (const line of engine.freshReportLines(trainer.freshReport!)) err(line);
+    if (trainer.config.freezeRows) err(`frozen (--freeze-known): the known rows of ${Object.keys(trainer.config.freezeRows).join(', ')}`);
   }
   for (const w of trainer.warnings) err(`warning: ${w}`);
 

@@ -23,6 +23,6 @@ export function printableLines(text: string): string {
 }
 
 /** JSON for stdout: JSON.stringify escapes C0 controls itself; C1 and bidirectional controls get \u escapes too (same value). */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function printableJson(value: unknown, indent: number | undefined = 2): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -6,11 +6,12 @@ import { RUN_DEFAULTS, LIMITS, defaultEvalEvery } from './defaults';
 import { numSamples } from './device-data';
 import type { FieldValue } from './fields';
 import { splitSizes } from './cursor';
-import { familiesFor, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
+import { familiesFor, paramDefs, positionsOf, specFor, validateSpec, type ModelFamily, type ModelSpec } from './models';
 import { makeOptimizerConfig, validateOptimizer, type OptimizerConfig, type OptimizerKind, type OptimizerSettings } from './optim';
 import { validateSchedule, type ScheduleConfig } from './schedule';
 import { checkModelBudget } from './budget';
 import { ConfigError } from '../errors';
+import { freezeRowsError, type FreezeRows } from './freeze-rows';
 
 export type Task = TaskKind | 'lm';
 
@@ -32,6 +33,11 @@ export interface RunConfig {
   clipNorm: number;
   /** name patterns of parameters that do not train (see freeze.ts). */
   freeze: string[];
+  /**
+   * Row-level freezing (--freeze-known, freeze-rows.ts): per parameter, the rows a fresh run
+   * carried over by meaning. Absent = none.
+   */
+  freezeRows?: FreezeRows;
   /** read the training loss back every N steps (a GPU sync point). */
   logEvery: number;
   /** evaluate on the validation split every N steps. */
@@ -172,6 +178,10 @@ export function validateConfig(c: RunConfig): string | null {
   if (!Array.isArray(c.freeze) || !c.freeze.every((p) => typeof p === 'string')) return 'freeze must be a list of name patterns';
   if (c.freeze.length > LIMITS.freezePatterns) return `at most ${LIMITS.freezePatterns} freeze patterns, got ${c.freeze.length}`;
   if (c.freeze.some((p) => p.length > LIMITS.freezePatternLength)) return `a freeze pattern is longer than ${LIMITS.freezePatternLength} characters`;
+  if (c.freezeRows !== undefined) {
+    const e = freezeRowsError(c.freezeRows, new Map(paramDefs(c.model).map((p) => [p.name, p.shape])));
+    if (e) return e;
+  }
   if (!posInt(c.logEvery) || !posInt(c.evalEvery)) return 'logEvery and evalEvery must be positive integers';
   const t = c.target ?? {};
   if (t.steps === undefined && t.epochs === undefined) return 'set a number of steps or epochs';

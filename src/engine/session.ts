@@ -15,6 +15,7 @@ import { DIVERGES, RESUME_RULES, resumeRule, type ResumeRule } from './resume-ru
 import { hasLength } from './schedule';
 import { labelsOf, validateState, type CheckpointKind, type StateMeta } from './state';
 import { Trainer, type Progress } from './trainer';
+import { changedDataMessage, describeChange } from './data-change';
 import { ConfigError, ResumeRefused } from '../errors'; // one kind of the error family (src/errors.ts)
 export { ResumeRefused, RESUME_RULES, type ResumeRule };
 
@@ -229,7 +230,8 @@ export function dataMisfit(ckpt: CkptContents, state: StateMeta, ds: Dataset): R
 export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverrides & { force?: boolean; device?: string } = {}): Trainer {
   const state = validateState(ckpt.state);
   const fp = compareFingerprints(state.dataset.fingerprint, ds.fingerprint);
-  if (!fp.same && !o.force) throw new ResumeRefused(fp.message);
+  // what changed, in words (data-change.ts), and seed 000's advice: fresh from the weights
+  if (!fp.same && !o.force) throw new ResumeRefused(changedDataMessage(state.dataset, ds), 'dataset_changed', { change: describeChange(state.dataset, ds) });
   const saved = state.config;
   const misfit = dataMisfit(ckpt, state, ds);
   if (misfit) throw misfit;
@@ -244,10 +246,10 @@ export function resumeSession(ckpt: CkptContents, ds: Dataset, o: ResumeOverride
 
 /** A new run that takes only the weights from `ckpt`; the model keeps the checkpoint's architecture,
  *  resized where the data demands (new classes, bigger vocabulary). */
-export function freshSession(ckpt: CkptContents, ds: Dataset, o: ConfigOverrides, data: RunConfig['data'] = {}, device?: string): Trainer {
+export function freshSession(ckpt: CkptContents, ds: Dataset, o: ConfigOverrides, data: RunConfig['data'] = {}, device?: string, opts: { freezeKnown?: boolean } = {}): Trainer {
   const state: StateMeta = validateState(ckpt.state);
   const config = makeConfig(ds, { family: state.config.model.family, ...o }, data, state.config.model);
-  return Trainer.create({ config, dataset: ds, freshFrom: ckpt, device });
+  return Trainer.create({ config, dataset: ds, freshFrom: ckpt, device, freezeKnown: opts.freezeKnown });
 }
 
 export interface CheckpointPolicy {

@@ -8,6 +8,8 @@ import type { Dataset, Fingerprint } from './data/types';
 import type { RngState } from './rng';
 import { checkModelBudget } from './budget';
 import { ConfigError } from '../errors';
+import { schemaError, type DataSchema } from './schema';
+import { STATE_VERSION } from './version';
 
 export type CheckpointKind = 'latest' | 'best' | 'periodic' | 'final';
 export const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['latest', 'best', 'periodic', 'final'];
@@ -75,6 +77,11 @@ export interface DatasetInfo {
    * sizes match. Absent in older checkpoints and for regression.
    */
   labels?: string[];
+  /**
+   * What the inputs and outputs stand for (engine/schema.ts): columns and encoders, classes,
+   * image preprocessing, vocabulary. State version 2; absent in older checkpoints.
+   */
+  schema?: DataSchema;
 }
 
 /** The dataset's class names or vocabulary, in the order the model's tensors use them. */
@@ -126,6 +133,8 @@ export interface CkptInfo {
 
 /** The JSON `state` metadata of a checkpoint: the non-tensor half of TrainState plus CkptInfo. The layout is the file format's (docs/ckpt-format.md). */
 export interface StateMeta extends CkptInfo {
+  /** the state's version (STATE_VERSION in version.ts); absent = 1. */
+  stateVersion?: number;
   config: RunConfig;
   step: number;
   cursor: CursorState;
@@ -178,6 +187,7 @@ export function toCkpt(s: TrainState, info: CkptInfo): CkptContents {
   for (const name of [...model.keys()].sort()) tensors.push(host(`model.${name}`, model.get(name)!));
   for (const key of [...s.optimizer.slots.keys()].sort()) tensors.push(host(`optim.${key}`, s.optimizer.slots.get(key)!));
   const meta: StateMeta = {
+    stateVersion: STATE_VERSION,
     config: s.config,
     step: s.step,
     cursor: s.cursor,
@@ -251,6 +261,8 @@ export function validateState(s: unknown): StateMeta {
   };
   if (!isObj(s)) fail('not an object');
   const st = s as Record<string, unknown>;
+  if (st.stateVersion !== undefined && !(Number.isInteger(st.stateVersion) && (st.stateVersion as number) >= 1)) fail('stateVersion must be a positive integer');
+  if ((st.stateVersion as number | undefined ?? 1) > STATE_VERSION) fail(`state version ${st.stateVersion} is newer than this build reads (${STATE_VERSION}); update tabtrain`);
   if (!isObj(st.config)) fail('missing config');
   const cfgErr = validateConfig(st.config as unknown as RunConfig);
   if (cfgErr) fail(`config: ${cfgErr}`);
@@ -289,6 +301,10 @@ export function validateState(s: unknown): StateMeta {
   if (!isStr(fp.summary) || !isObj(fp.shape)) fail('dataset.fingerprint must be {sha256, summary, shape}');
   if (!isNat(d.numTrain) || !isNat(d.numVal)) fail('dataset.numTrain and numVal must be non-negative integers');
   if (d.labels !== undefined && !(Array.isArray(d.labels) && d.labels.every(isStr))) fail('dataset.labels must be a list of strings');
+  if (d.schema !== undefined) {
+    const e = schemaError(d.schema);
+    if (e) fail(`dataset.schema: ${e}`);
+  }
   const l = st.lineage as Record<string, unknown>;
   if (!isObj(l) || !isStr(l.runId) || !Array.isArray(l.resumedAt)) fail('lineage must be {runId, origin, resumedAt}');
   if (l.origin !== 'scratch' && l.origin !== 'fresh') fail(`lineage.origin must be "scratch" or "fresh", got ${JSON.stringify(l.origin)}`);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Task } from './config';
 import type { Model, Params } from './models';
 import type { Optimizer } from './optim';
+import { maskGrad, restoreRows, type RowFreeze } from './freeze-rows';
 
 /** The device half of a TrainState that a step reads and updates. */
 export interface StepState {
@@ -16,6 +17,8 @@ export interface StepState {
   /** parameter names that train (the rest are frozen), sorted. */
   trainable: string[];
   optimizer: Optimizer;
+  /** row-level freezing (--freeze-known): frozen elements get no gradient and keep their values. */
+  rowFreeze?: Map<string, RowFreeze>;
 }
 
 /** Mean loss of a batch: cross-entropy, or MSE for regression. */
@@ -41,7 +44,13 @@ export function trainStep(s: StepState, batch: { x: tf.Tensor; y: tf.Tensor }, l
   // variableGrads keys its result by variable name (tfjs' global ids); map back to parameter names.
   const byParam: Record<string, tf.Tensor> = {};
   s.trainable.forEach((n, i) => (byParam[n] = grads[trainableVars[i].name]));
+  for (const [n, f] of s.rowFreeze ?? []) {
+    const g = byParam[n]!;
+    byParam[n] = tf.tidy(() => maskGrad(g, f));
+    g.dispose();
+  }
   s.optimizer.apply(s.params, byParam, lr);
+  if (s.rowFreeze?.size) tf.tidy(() => { for (const [n, f] of s.rowFreeze!) restoreRows(s.params.get(n)!, f); });
   for (const [name, v] of newBuffers) s.buffers.get(name)!.assign(v);
   tf.dispose([Object.values(byParam), [...newBuffers.values()]]);
   return value;

@@ -1,7 +1,10 @@
 // The training loop: params, optimizer, schedule, RNG and data cursor, with snapshot() and
 // restore into a new Trainer that continues bit-identically (same backend, same device).
 import * as tf from '@tensorflow/tfjs';
-import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
+import { checkResumeCompat, compareFingerprints } from '../ckpt/compat';
+import { applyFreshPlan, freshPlanFor, reportOf } from './fresh';
+import type { FreshReport } from './fresh-map';
+import { deviceRowFreeze, type RowFreeze } from './freeze-rows';
 import type { CkptContents } from '../ckpt/types';
 import { configureDeterminism } from './backend';
 import { checkModelBudget } from './budget';
@@ -19,6 +22,7 @@ import { fromCkpt, labelsOf, recordPoint, toCkpt, validateState, type Checkpoint
 import { trainStep } from './step';
 import { evaluate } from './evaluate';
 import { APP_VERSION } from './version';
+import { schemaOf } from './schema';
 import { LOSS_EMA_BETA } from './defaults';
 import { ConfigError, DivergedError, ResumeRefused } from '../errors';
 
@@ -27,16 +31,14 @@ export interface TrainerInit {
   dataset: Dataset;
   /** recorded in checkpoints, e.g. the WebGPU adapter description. */
   device?: string;
-  /** fresh from weights: copy the matching `model.*` tensors, initialise the rest. */
+  /** fresh from weights: copy what fits by meaning (fresh-map.ts), initialise the rest. */
   freshFrom?: CkptContents;
+  /** with freshFrom: freeze the rows carried over by meaning (--freeze-known; kept in the config). */
+  freezeKnown?: boolean;
   runId?: string;
 }
 
-export interface FreshReport {
-  loaded: string[];
-  reinitialised: { name: string; reason: string }[];
-  ignored: string[];
-}
+export type { FreshReport };
 
 export interface Progress {
   step: number;
@@ -60,6 +62,11 @@ export interface StopReason {
 }
 
 export { DivergedError }; // one kind of the error family (src/errors.ts)
+
+const withSchema = (ds: Dataset) => {
+  const schema = schemaOf(ds);
+  return schema ? { schema } : {};
+};
 
 const newRunId = () => globalThis.crypto.randomUUID();
 
@@ -103,6 +110,8 @@ export class Trainer {
   readonly trainIds: Int32Array;
   readonly valIds: Int32Array;
   private lastLoss: tf.Scalar | null = null;
+  /** row-level freezing from the config (freeze-rows.ts), on the device. */
+  private rowFreeze: Map<string, RowFreeze>;
 
   /**
    * Puts a state on the device. A new run passes only config, params, buffers and lineage
@@ -131,6 +140,9 @@ export class Trainer {
     const upload = (t: HostTensor, trainable: boolean) => tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable));
     for (const p of defs) this.vars.set(p.name, upload(s.params.get(p.name)!, true));
     for (const b of bufferDefs(config.model)) this.buffers.set(b.name, upload(s.buffers.get(b.name)!, false));
+    // The frozen rows' values are the ones just uploaded: the parent's on a fresh run, and on a
+    // resume the same values again (frozen rows never change), so resume stays bit-exact.
+    this.rowFreeze = deviceRowFreeze(config.freezeRows, this.vars, this.trainable);
     const trainableDefs = defs.filter((p) => this.trainable.includes(p.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
     this.optimizer = new Optimizer(config.optimizer, trainableDefs, { clipNorm: config.clipNorm });
     this.data = uploadDataset(dataset, positionsOf(config.model));
@@ -158,21 +170,22 @@ export class Trainer {
 
   /** A new run: from scratch, or fresh from another checkpoint's weights (fresh optimizer, schedule, data order). */
   static create(init: TrainerInit): Trainer {
-    const { config, dataset } = init;
+    let { config } = init;
+    const { dataset } = init;
     checkModelBudget(config.model, config.optimizer, config.batchSize); // before the initial values are made
     const { params, buffers } = initialTensors(config);
     const lineage: Lineage = { runId: init.runId ?? newRunId(), origin: 'scratch', resumedAt: [] };
     let report: FreshReport | undefined;
     if (init.freshFrom) {
       const parent = validateState(init.freshFrom.state);
-      const byName = new Map(init.freshFrom.tensors.map((t) => [t.name, t]));
-      const ckptModel = init.freshFrom.tensors.filter((t) => t.name.startsWith('model.'));
-      const plan = planFreshFromWeights(ckptModel, modelTensors(config.model));
-      report = plan;
-      for (const name of plan.loaded) {
-        const n = name.slice('model.'.length);
-        const into = params.has(n) ? params : buffers;
-        into.set(n, { shape: into.get(n)!.shape, data: new Float32Array(byName.get(name)!.data) });
+      const plan = freshPlanFor(init.freshFrom, parent, config.model, dataset);
+      report = reportOf(plan);
+      applyFreshPlan(plan, init.freshFrom, params, buffers);
+      if (init.freezeKnown) {
+        if (Object.keys(plan.known).length === 0) {
+          throw new ConfigError('bad_freeze', '--freeze-known: no rows carried over by meaning (no class, character or input column of the checkpoint is in this data, or the checkpoint does not record them)');
+        }
+        config = { ...config, freezeRows: plan.known };
       }
       lineage.origin = 'fresh';
       lineage.parent = { runId: parent.lineage.runId, step: parent.step, fingerprint: parent.dataset.fingerprint.sha256 };
@@ -270,7 +283,7 @@ export class Trainer {
     const lr = this.lr();
     const batch = this.data.batch(sampleIds);
     const loss = trainStep(
-      { model: this.model, task: cfg.task, params: this.vars, buffers: this.buffers, trainable: this.trainable, optimizer: this.optimizer },
+      { model: this.model, task: cfg.task, params: this.vars, buffers: this.buffers, trainable: this.trainable, optimizer: this.optimizer, rowFreeze: this.rowFreeze },
       batch,
       lr,
       dropoutSeed,
@@ -375,7 +388,7 @@ export class Trainer {
       schedule: { lr: this.lr() },
       metrics: { history: this.history.slice(), best: this.best, ...(this.lossEma === undefined ? {} : { lossEma: this.lossEma }), sinceBest: this.sinceBest },
       lineage: { ...this.lineage, resumedAt: this.lineage.resumedAt.slice() },
-      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal, labels: labelsOf(this.dataset) },
+      dataset: { fingerprint: this.dataset.fingerprint, numTrain: this.numTrain, numVal: this.numVal, labels: labelsOf(this.dataset), ...withSchema(this.dataset) },
     };
   }
 
@@ -418,6 +431,7 @@ export class Trainer {
     this.vars.clear();
     this.buffers.clear();
     this.optimizer?.dispose();
+    for (const f of this.rowFreeze?.values() ?? []) tf.dispose([f.frozen, f.values]);
     this.data?.dispose();
     this.model.dispose();
   }

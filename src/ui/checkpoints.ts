@@ -7,6 +7,7 @@ import { button, debounce, fmtBytes, fmtNum, fmtPct, fmtTime, h, replace, whileD
 import { runById } from './page-state';
 import { FreshPlan } from './fresh-plan';
 import { nameEl, nameText } from './names';
+import { TryModel } from './try-model';
 
 /** Saves bytes as a file through a temporary object URL and `<a download>`. */
 export function download(name: string, bytes: Uint8Array): void {
@@ -33,6 +34,7 @@ export function renderInspection(x: CheckpointInspection): HTMLElement {
     ['Model', x.family],
     ['Parameters', x.parameters.toLocaleString()],
     ['Dataset', `${x.datasetSummary} (sha256 ${short(x.datasetHash)})`],
+    ['Data schema', x.schema],
     ['Run', x.runId],
     ['Lineage', x.lineage],
     ['Trained on', x.device ? `${x.backend} (${x.device})` : x.backend],
@@ -229,6 +231,11 @@ export class CheckpointBrowser {
         });
         replace(this.detail, plan.el);
         plan.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      }),
+      act('Try the model', async (c) => {
+        const panel = await withId(c, async (id) => new TryModel(this.ctx, id, `the ${c.kind} checkpoint at step ${c.step}`));
+        replace(this.detail, panel.el);
+        panel.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
       }),
       act(
         'Delete checkpoint',

@@ -29,9 +29,17 @@ export function renderPlan(plan: FreshPlanView): HTMLElement {
     'div',
     { class: 'plan', 'data-recommend': plan.recommend, 'data-resume-blocked': plan.resumeBlocked ? 'true' : 'false' },
     h('p', { class: 'plan-rec' }, h('strong', {}, rec)),
+    plan.change ? h('p', { class: 'plan-change', 'data-testid': 'data-change' }, `What changed: ${plan.change}.`) : null,
     plan.message ? h('p', {}, plan.message) : null,
     plan.resumeBlocked ? h('p', { class: 'warn', role: 'note' }, `Resume is not possible: ${plan.resumeBlocked}`) : null,
-    list('Loaded from the checkpoint', plan.loaded.map((n) => h('code', {}, nameEl(n))), 'No tensor fits: every weight starts from scratch.'),
+    list(
+      'Loaded from the checkpoint',
+      plan.tensors.filter((t) => t.status === 'loaded').map((t) => h('span', {}, h('code', {}, nameEl(t.name)), t.reason === 'same name and shape' ? '' : ': ', t.reason === 'same name and shape' ? '' : nameEl(t.reason))),
+      'No tensor fits whole.',
+    ),
+    plan.partial.length
+      ? list('Partly loaded (by class, character or input column)', plan.partial.map((r) => h('span', {}, h('code', {}, nameEl(r.name)), ': ', nameEl(r.reason))), '')
+      : null,
     list(
       'Re-initialised',
       plan.reinitialised.map((r) => h('span', {}, h('code', {}, nameEl(r.name)), `: ${nameText(r.reason, 500)}`)),
@@ -107,16 +115,19 @@ export class FreshPlan {
       this.ctx.error(e);
       return;
     }
-    const fresh = button('Start fresh run', () => void this.startFresh(hash, choices, fresh), { class: plan.recommend === 'fresh' ? 'primary' : '' });
+    const known = plan.tensors.some((t) => t.rows && t.rows.loaded > 0);
+    const freeze = h('input', { type: 'checkbox', name: 'freezeKnown', 'data-testid': 'freeze-known' }) as HTMLInputElement;
+    const freezeBox = known ? h('label', { class: 'check' }, freeze, ' Freeze the known rows (classes, characters, columns carried over by name): only the new rows train') : null;
+    const fresh = button('Start fresh run', () => void this.startFresh(hash, choices, fresh, freeze.checked), { class: plan.recommend === 'fresh' ? 'primary' : '' });
     const buttons: HTMLButtonElement[] = [fresh];
     if (!plan.resumeBlocked) {
       const resume = button('Resume on this dataset', () => void this.resume(hash, resume), { class: plan.recommend === 'resume' ? 'primary' : '' });
       buttons.unshift(resume);
     }
-    replace(box, renderPlan(plan), h('div', { class: 'actions' }, buttons));
+    replace(box, renderPlan(plan), freezeBox ?? '', h('div', { class: 'actions' }, buttons));
   }
 
-  private async startFresh(hash: string, choices: DataChoices, btn: HTMLButtonElement): Promise<void> {
+  private async startFresh(hash: string, choices: DataChoices, btn: HTMLButtonElement, freezeKnown = false): Promise<void> {
     await whileDisabled(btn, async () => {
       const api = this.ctx.api;
       let values = this.ctx.formTraining(hash);
@@ -128,8 +139,8 @@ export class FreshPlan {
         values = { overrides: o, checkpoints: d.checkpoints };
       }
       const overrides = { ...values.overrides, family: this.src.family as Family };
-      const r = await this.withId((id) => api.startFresh(id, { datasetHash: hash, choices, overrides, checkpoints: values.checkpoints, name: values.name }, this.ctx.onEvent));
-      const n = r.plan.loaded.length;
+      const r = await this.withId((id) => api.startFresh(id, { datasetHash: hash, choices, overrides, checkpoints: values.checkpoints, name: values.name, freezeKnown }, this.ctx.onEvent));
+      const n = r.plan.loaded.length + r.plan.partial.length;
       const m = r.plan.reinitialised.length;
       await this.ctx.runStarted(r.runId, m > 0 ? [`Fresh run: ${n} tensors loaded from the checkpoint, ${m} re-initialised (${r.plan.reinitialised.map((x) => x.name).join(', ')}).`] : []);
       this.ctx.say(`Fresh run started: ${n} tensors loaded, ${m} re-initialised.`);

@@ -1,7 +1,14 @@
 // The one API object the worker exposes through comlink (src/worker/trainer.worker.ts).
 // The page takes its type: `wrap<TrainerApi>(worker)`.
 import { transfer } from 'comlink';
-import { compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
+import { compareFingerprints } from '../ckpt/compat';
+import { freshPlanFor, parentEncoding, reportOf } from '../engine/fresh';
+import { Predictor, tryOnce, validationRow, type TryInput } from '../engine/predict';
+import { missingSchemaNote } from '../engine/version';
+import { describeSchema } from '../engine/schema';
+import { decodeImagesChecked } from '../engine/data';
+import { changedDataMessage, changeWords, describeChange } from '../engine/data-change';
+import type { FreshReport } from '../engine/fresh-map';
 import { decodeCkpt } from '../ckpt/format';
 import type { CkptContents } from '../ckpt/types';
 import { RunBusyError, StoreError, TabtrainError } from '../errors';
@@ -9,7 +16,7 @@ import * as store from '../store';
 import { makeConfig, specFor, type ConfigOverrides } from '../engine/config';
 import type { DataFile } from '../engine/data/types';
 import { CHECKPOINT_DEFAULTS } from '../engine/defaults';
-import { familiesFor, familyDef, modelTensors, paramDefs, type ModelFamily } from '../engine/models';
+import { familiesFor, familyDef, paramDefs, type ModelFamily } from '../engine/models';
 import { optimizerChoices } from '../engine/optim';
 import { dataMisfit, freshSession, resumeSession, type ResumeOverrides } from '../engine/session';
 import { validateState, type StateMeta } from '../engine/state';
@@ -51,7 +58,7 @@ function inspection(state: StateMeta, contents: CkptContents, id?: string): Chec
     spec: state.config.model as unknown as Record<string, unknown>,
     parameters: model.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0),
     tensors: contents.tensors.map((t) => ({ name: t.name, shape: t.shape })),
-    datasetSummary: state.dataset.fingerprint.summary, datasetHash: state.dataset.fingerprint.sha256, runId: l.runId,
+    datasetSummary: state.dataset.fingerprint.summary, datasetHash: state.dataset.fingerprint.sha256, schema: describeSchema(state), runId: l.runId,
     lineage: l.origin === 'fresh' && l.parent ? `fresh from run ${l.parent.runId} at step ${l.parent.step}` : `from scratch${l.resumedAt.length ? `, resumed at ${l.resumedAt.join(', ')}` : ''}`,
     backend: state.backend, device: state.device, createdAt: state.createdAt, appVersion: state.appVersion,
     history: state.metrics.history, best: state.metrics.best,
@@ -264,26 +271,58 @@ const api = {
     const model = contents.tensors.filter((t) => t.name.startsWith('model.'));
     // the same fit check resume itself makes (session.ts dataMisfit): tensors, then labels
     const resumeBlocked = dataMisfit(contents, state, ds)?.message ?? null;
-    let expected: { name: string; shape: number[] }[] = [];
+    let plan: FreshReport;
     try {
-      expected = modelTensors(specFor(ds, state.config.model.family, {}, state.config.model));
+      plan = reportOf(freshPlanFor(contents, state, specFor(ds, state.config.model.family, {}, state.config.model), ds));
     } catch {
       // a model that cannot be built for this data: the plan loads nothing (resumeBlocked says why)
+      plan = { tensors: [], loaded: [], partial: [], reinitialised: [], ignored: model.map((t) => t.name), known: {} };
     }
-    const plan = planFreshFromWeights(model, expected);
-    return { sameDataset: fp.same, message: fp.message, recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
+    // what changed, in words (engine/data-change.ts): the same sentence the CLI's refusal quotes
+    const change = describeChange(state.dataset, ds);
+    const message = fp.same ? fp.message : changedDataMessage(state.dataset, ds);
+    return { sameDataset: fp.same, message, change: changeWords(change, state.dataset.schema?.kind), recommend: fp.same && !resumeBlocked ? 'resume' : 'fresh', resumeBlocked, ...plan };
   },
 
   async startFresh(checkpointId: string, req: StartRunRequest, onEvent?: OnEvent) {
-    const { contents, meta } = await readCheckpoint(checkpointId);
-    const { ds, name } = await loadDataset(req.datasetHash, req.choices);
-    const t = freshSession(contents, ds, req.overrides, req.choices, deviceLabel(backend));
+    const { contents, meta, state } = await readCheckpoint(checkpointId);
+    const { ds, name } = await loadDataset(req.datasetHash, req.choices, parentEncoding(state));
+    const t = freshSession(contents, ds, req.overrides, req.choices, deviceLabel(backend), { freezeKnown: req.freezeKnown });
     const id = t.lineage.runId;
     const release = await lockRunOrThrow(id, 'this run');
     await store.putRun(record(id, t, req.name ?? `${t.config.model.family} on ${name} (fresh)`, name, req.checkpoints, { runId: meta.runId, checkpointId }));
     launch(id, t, req.checkpoints, release, onEvent);
     const r = t.freshReport!;
-    return { runId: id, plan: { sameDataset: false, message: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
+    return { runId: id, plan: { sameDataset: false, message: '', change: '', recommend: 'fresh' as const, resumeBlocked: null, ...r } };
+  },
+
+  /**
+   * "Try the model": what the panel's form needs (the checkpoint's schema) and, for a CSV model
+   * whose dataset is still stored, the first validation row to prefill it.
+   */
+  async tryModelForm(checkpointId: string) {
+    const { state } = await readCheckpoint(checkpointId);
+    const schema = state.dataset.schema;
+    if (!schema) throw new TabtrainError('no_schema', `cannot try this model: ${missingSchemaNote(state.stateVersion, false)}`);
+    let prefill: Record<string, string> | undefined;
+    if (schema.kind === 'tabular') {
+      const stored = await store.getDataset(state.dataset.fingerprint.sha256);
+      const csv = stored?.files.find((f) => /\.(csv|tsv)$/i.test(f.path));
+      if (csv) prefill = validationRow(state, csv.bytes, csv.path);
+    }
+    return { schema, prefill };
+  },
+
+  /** "Try the model": one input through the checkpoint's model (engine/predict.ts). */
+  async tryModel(checkpointId: string, input: TryInput | { kind: 'imageFile'; bytes: Uint8Array; name: string }) {
+    const { contents } = await readCheckpoint(checkpointId);
+    const p = new Predictor(contents);
+    try {
+      if (input.kind === 'imageFile') return await tryOnce(p, { kind: 'image', image: (await decodeImagesChecked([{ path: input.name, bytes: input.bytes }]))[0]! });
+      return await tryOnce(p, input);
+    } finally {
+      p.dispose();
+    }
   },
 
   /** Tests only (development builds): make IndexedDB refuse writes as on a full disk. */

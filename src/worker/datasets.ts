@@ -3,7 +3,7 @@
 import { StoreError } from '../errors';
 import { getDataset, putDataset } from '../store';
 import { csvSample, parseDataset } from '../engine/data';
-import type { DataFile, Dataset } from '../engine/data/types';
+import type { DataFile, Dataset, ParseOptions } from '../engine/data/types';
 import type { DataChoices, DatasetPreview } from './protocol';
 
 const cache = new Map<string, Dataset>();
@@ -21,9 +21,11 @@ export async function parseAndStore(files: DataFile[], choices: DataChoices, onP
 }
 
 /** The dataset as the run saw it: from the cache, or parsed again from the stored files. */
-export async function loadDataset(hash: string, choices: DataChoices): Promise<{ ds: Dataset; name: string; files: DataFile[] }> {
+export async function loadDataset(hash: string, choices: DataChoices, encoding: Pick<ParseOptions, 'parentColumns' | 'parentLabelStats'> = {}): Promise<{ ds: Dataset; name: string; files: DataFile[] }> {
   const stored = await getDataset(hash);
   if (!stored) throw new StoreError('not_found', `the dataset this run uses is no longer stored in the browser (it was deleted or the storage was cleared); drop the file again`, { details: { what: 'dataset', id: hash } });
+  // encoded with a parent checkpoint's statistics (a fresh run, engine/fresh.ts parentEncoding): not cached
+  if (encoding.parentColumns || encoding.parentLabelStats) return { ds: await parseDataset(stored.files, { ...choices, ...encoding }), name: stored.record.name, files: stored.files };
   const key = cacheKey(hash, choices);
   let ds = cache.get(key);
   if (!ds) {
@@ -48,7 +50,7 @@ function preview(ds: Dataset, name: string, files: DataFile[], choices: DataChoi
   if (ds.kind === 'tabular') {
     // The columns from the parse (the whole header, within the column budget): reading them from
     // the first 64 KB truncated a 20,000-column header and left the label picker blank.
-    const columns = ds.columns ?? [];
+    const columns = ds.fileColumns ?? [];
     const shown = (r: string[]) => r.slice(0, SAMPLE_COLUMNS);
     const sampleRows = [columns, ...csvSample(files[0].bytes, columns.length)].map(shown);
     const counts = ds.task === 'classification' ? countClasses(ds.y as Int32Array, ds.classes) : undefined;

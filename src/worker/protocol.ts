@@ -78,6 +78,8 @@ export interface StartRunRequest {
   overrides: ConfigOverrides;
   checkpoints: CheckpointSettings;
   name?: string;
+  /** fresh runs: freeze the rows carried over by meaning (engine/freeze-rows.ts). */
+  freezeKnown?: boolean;
 }
 
 export type { RunStatus };
@@ -129,6 +131,8 @@ export interface CheckpointInspection {
   tensors: { name: string; shape: number[] }[];
   datasetSummary: string;
   datasetHash: string;
+  /** the data schema in one line (engine/schema.ts describeSchema). */
+  schema: string;
   runId: string;
   lineage: string;
   backend: string;
@@ -140,14 +144,22 @@ export interface CheckpointInspection {
 }
 
 /** What starting fresh (or resuming) from a checkpoint on a dataset would do. */
+import type { TensorPlan } from '../engine/fresh-map';
+
 export interface FreshPlanView {
   sameDataset: boolean;
   /** the fingerprint message: why fresh is recommended when the data changed. */
   message: string;
+  /** what changed in the data since the checkpoint, in words ('same data' when nothing did). */
+  change: string;
   recommend: 'resume' | 'fresh';
   /** null when resume is possible; otherwise why not (architecture mismatch names the tensors). */
   resumeBlocked: string | null;
   loaded: string[];
+  /** partly loaded by meaning (some rows from the checkpoint), with which. */
+  partial: { name: string; reason: string }[];
   reinitialised: { name: string; reason: string }[];
   ignored: string[];
+  /** every tensor's fate in model order (engine/fresh-map.ts TensorPlan). */
+  tensors: TensorPlan[];
 }

@@ -179,8 +179,8 @@ describe('the preview of a wide CSV', () => {
     const bytes = csv([header, ...rows, ...rows]);
     expect(bytes.length).toBeGreaterThan(64 * 1024);
     const ds = (await parseDataset([{ path: 'wide.csv', bytes }])) as TabularDataset;
-    expect(ds.columns).toHaveLength(n + 1);
-    expect(ds.columns![n]).toBe('label');
+    expect(ds.fileColumns).toHaveLength(n + 1);
+    expect(ds.fileColumns![n]).toBe('label');
     expect(csvSample(bytes, n + 1)).toEqual([]); // no row fits the window whole: none shown cut
   });
 

@@ -19,7 +19,7 @@
 // The rules give reasons a person can check in the "what I understood" panel; a wrongly dropped
 // column is one of them, never a silent change.
 import { DatasetError } from './errors';
-import type { TaskKind } from './types';
+import type { ColumnSchema, TaskKind } from './types';
 
 const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', '?']);
 const MAX_CLASSES_INTEGER_LABEL = 20;
@@ -109,7 +109,7 @@ export interface Label {
   labelStats?: { mean: number; std: number };
 }
 
-export function encodeLabel(values: string[], labelName: string, task: TaskKind | undefined, line: (i: number) => number): Label {
+export function encodeLabel(values: string[], labelName: string, task: TaskKind | undefined, line: (i: number) => number, parentStats?: { mean: number; std: number }): Label {
   const nums = values.map(parseNum);
   const firstBad = nums.findIndex((v) => Number.isNaN(v));
   const distinct = new Set(nums.filter((v) => !Number.isNaN(v))).size;
@@ -140,9 +140,11 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
   if (task === 'regression') {
     // Overflow-safe statistics: a label up to 3.6e201 used to overflow the std to Infinity, and every
     // target became 0 with training "fine".
-    const { mean, std, standardise } = columnStats(nums, nums.length);
-    if (!(std > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
-    const y = Float32Array.from(nums, standardise);
+    const stats = columnStats(nums, nums.length);
+    if (!(stats.std > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
+    // fresh from a regression parent: its scale, so the head's output means the same number
+    const { mean, std } = parentStats ?? stats;
+    const y = Float32Array.from(nums, parentStats ? (v) => (v - mean) / std : stats.standardise);
     const bad = y.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw nonFinite(`label ${labelName}`, values[bad]!, line(bad));
     return { task, y, classes: [], labelStats: { mean, std } };
@@ -162,6 +164,8 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
 /** A kept column: its feature names and a writer for one row's feature values. */
 export interface Encoder {
   names: string[];
+  /** what the checkpoint records about this column (types.ts ColumnSchema). */
+  column: ColumnSchema;
   write: (row: number, out: Float32Array, at: number) => void;
 }
 
@@ -216,7 +220,7 @@ export function analyse(values: string[]): Analysis {
   return { missing, m, nums, firstText, firstOverflow, seen, codes, numCodes: next };
 }
 
-export function encodeColumn(col: string, values: string[], a: Analysis, line: (i: number) => number, notes: string[]): Encoder | string {
+export function encodeColumn(col: string, values: string[], a: Analysis, line: (i: number) => number, notes: string[], parent?: ColumnSchema): Encoder | string {
   const n = values.length;
   const { m, nums, firstText, missing } = a;
   const distinct = a.seen.size;
@@ -237,11 +241,22 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
     }
     // Filled values sit at the mean and add nothing to the sum, but count in n. Overflow-safe, so
     // a column of +-1e308 standardises to finite values (it became NaN before, without a word).
-    const { mean, std, standardise } = columnStats(nums, n);
+    const stats = columnStats(nums, n);
+    let { mean, std } = stats;
+    let standardise = stats.standardise;
     if (!(std > 0)) return `constant (every value is "${first()}")`;
+    if (parent?.type === 'numeric' && (parent.mean !== mean || parent.std !== std)) {
+      // A parent checkpoint that knew this column (fresh, forced resume): its statistics, so the
+      // same value gives the same input to the weights that carried over.
+      notes.push(`${col}: standardised with the parent checkpoint's mean ${round(parent.mean)} and std ${round(parent.std)} (this data's: ${round(mean)}, ${round(std)})`);
+      ({ mean, std } = parent);
+      const p = parent;
+      standardise = (v) => (v - p.mean) / p.std;
+    }
     if (m < n) notes.push(`${col}: ${plural(n - m, 'missing value')} filled with the mean ${round(mean)}`);
     return {
       names: [col],
+      column: { name: col, type: 'numeric', mean, std },
       write: (r, out, at) => {
         const z = missing[r] ? 0 : standardise(nums[r]!);
         if (!Number.isFinite(z)) throw nonFinite(`column ${col}`, values[r]!, line(r)); // a guard: the scaling keeps z finite
@@ -261,8 +276,19 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
   if (m < n) cats.push('(missing)');
   const idx = new Map(cats.map((c, i) => [c, i]));
   const codes = Int32Array.from(values.keys(), (i) => idx.get(missing[i] ? '(missing)' : values[i]!)!);
+  if (parent?.type === 'categorical') {
+    const known = new Set(parent.categories);
+    const fresh = cats.filter((c) => !known.has(c));
+    if (fresh.length) {
+      const unknown = new Set(fresh);
+      let rows = 0;
+      for (let i = 0; i < n; i++) if (unknown.has(missing[i] ? '(missing)' : values[i]!)) rows++;
+      notes.push(`${col}: ${plural(rows, 'row')} with ${plural(fresh.length, 'category', 'categories')} the parent checkpoint did not know (${fresh.slice(0, 5).join(', ')}${fresh.length > 5 ? ', ...' : ''}): their inputs start untrained`);
+    }
+  }
   return {
     names: cats.map((c) => `${col}=${c}`),
+    column: { name: col, type: 'categorical', categories: cats },
     write: (r, out, at) => { out.fill(0, at, at + cats.length); out[at + codes[r]!] = 1; },
   };
 }
@@ -300,4 +326,4 @@ function codesEqual(a: Analysis, b: Analysis): boolean {
 }
 
 export const round = (v: number): string => String(Math.round(v * 1000) / 1000);
-export const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+export const plural = (k: number, word: string, many = `${word}s`): string => `${k} ${k === 1 ? word : many}`;

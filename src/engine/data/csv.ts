@@ -108,6 +108,18 @@ function pickLabel(header: string[], wanted: string | undefined, name: string): 
   return i;
 }
 
+/**
+ * A CSV's header (cleaned as parseCsv cleans it) and its values by column, nothing typed: what
+ * predict reads, matching columns by name (engine/predict.ts).
+ */
+export function readCsvColumns(bytes: Uint8Array, name: string, options: ParseOptions = {}): { header: string[]; columns: string[][]; numRows: number } {
+  checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_BYTES, name);
+  if (bytes.length === 0) throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
+  // the same input budgets as a training file (rows, columns, cells)
+  const table = readTable(decodeUtf8Strict(bytes, name, 'a text CSV file'), name, limitsOf(options));
+  return { header: cleanHeader(table.header, []), columns: table.columns, numRows: table.numRows };
+}
+
 export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOptions = {}): Promise<TabularDataset> {
   checkSize(bytes.length, options.maxBytes ?? DEFAULT_MAX_BYTES, name);
   if (bytes.length === 0) throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
@@ -134,13 +146,14 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   const line = (i: number): number => table.line(keep[i]!);
 
   const labelColumn = analyse(columns[li]!);
-  const label = encodeLabel(columns[li]!, labelName, options.task, line);
+  const label = encodeLabel(columns[li]!, labelName, options.task, line, options.parentLabelStats);
   if (label.classes.length > limits.classes) {
     throw overBudget({
       file: name, quantity: `classes in the label ${labelName}`, value: label.classes.length, limit: limits.classes,
       fix: 'choose another label, group rare classes together, or predict a number with task regression',
     });
   }
+  const parentOf = new Map((options.parentColumns ?? []).map((c) => [c.name, c]));
   const dropped: DroppedColumn[] = [];
   const encoders: Encoder[] = [];
   // Leaks and duplicates: a feature that is a one-to-one relabelling of the label (titanic's
@@ -154,7 +167,7 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
       dropped.push({ column: col, reason: `copies the label ${labelName} (each value goes with exactly one label value)` });
       return;
     }
-    const e = encodeColumn(col, columns[c]!, a, line, notes);
+    const e = encodeColumn(col, columns[c]!, a, line, notes, parentOf.get(col));
     if (typeof e === 'string') return dropped.push({ column: col, reason: e });
     const key = codesKey(a);
     const same = key === null ? undefined : kept.get(key);
@@ -190,8 +203,8 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   );
   const sha = await sha256Hex(bytes);
   const ds: TabularDataset = {
-    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, columns: header, task: label.task,
-    y: label.y, classes: label.classes, dropped, notes,
+    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, fileColumns: header, task: label.task,
+    y: label.y, classes: label.classes, dropped, columns: encoders.map((e) => e.column), notes,
     fingerprint: tabularFingerprint(sha, { rows: numRows, features: numFeatures, label: labelName, task: label.task, classes: label.classes.length }),
   };
   if (label.labelStats) ds.labelStats = label.labelStats;
@@ -201,7 +214,7 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
 /**
  * Up to `rows` complete data rows from the start of a CSV, for a preview, reading at most `window`
  * bytes: rows cut by the window (or by a header longer than it) are left out, never shown
- * truncated. The columns come from the parsed dataset (TabularDataset.columns), not from here:
+ * truncated. The columns come from the parsed dataset (TabularDataset.fileColumns), not from here:
  * a 20,000-column header does not fit 64 KB.
  */
 export function csvSample(bytes: Uint8Array, numColumns: number, rows = 5, window = 64 * 1024): string[][] {

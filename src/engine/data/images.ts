@@ -175,6 +175,13 @@ function toFloat(data: Uint8Array | Uint8ClampedArray, n: number, channels: 1 | 
   return out;
 }
 
+/** One decoded image as the model's input, preprocessed exactly as parseImages does (predict). */
+export function imageInput(img: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }, height: number, width: number, channels: 1 | 3): Float32Array {
+  const out = new Float32Array(height * width * channels);
+  resizeArea(toFloat(img.data, img.width * img.height, channels), img.height, img.width, channels, height, width, out, 0);
+  return out;
+}
+
 /**
  * Image files whose paths are `<class>/<file>` (any number of leading folders): the class is
  * the folder that directly holds the file. `sha256` overrides the content hash (a zip is
@@ -265,6 +272,19 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
  * 28 bytes per pixel at once (RGBA bytes, then floats), so one 20000x20000 PNG of a few KB would
  * take over 10 GB. Headers this cannot read are left to the decoder, which reports the file.
  */
+/**
+ * Images to run a model on (predict, "Try the model"): the same budgets as a training set, checked
+ * from the headers before anything is decoded, then decoded to RGBA.
+ */
+export async function decodeImagesChecked(items: DataFile[], options: ParseOptions = {}): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray }[]> {
+  checkSize(items.reduce((s, f) => s + f.bytes.length, 0), options.maxBytes ?? DEFAULT_MAX_BYTES, `the ${items.length} images`, items.length > 1);
+  checkPixels(items, limitsOf(options));
+  const decode = options.imageDecoder ?? defaultImageDecoder;
+  const out = [];
+  for (const f of items) out.push(await decode(f.bytes, f.path));
+  return out;
+}
+
 function checkPixels(items: { path: string; bytes: Uint8Array }[], limits: { imagePixels: number; totalPixels: number }): void {
   let total = 0;
   for (const { path, bytes } of items) {

@@ -10,10 +10,10 @@ import type { DataFile, Dataset, ParseOptions } from './types';
 
 export * from './types';
 export { DatasetError, isDatasetError, DEFAULT_MAX_BYTES, type DatasetErrorCode } from './errors';
-export { parseCsv, csvSample } from './csv';
+export { parseCsv, csvSample, readCsvColumns } from './csv';
 export { looksLikeIdName, isMissing } from './columns';
 export { parseText, decodeUtf8Strict, findInvalidUtf8 } from './text';
-export { parseImages, defaultImageDecoder, decodePngRgba, resizeArea, isImagePath, IMAGE_EXTENSIONS } from './images';
+export { parseImages, imageInput, decodeImagesChecked, defaultImageDecoder, decodePngRgba, resizeArea, isImagePath, IMAGE_EXTENSIONS } from './images';
 export { unzipFiles, normalisePath, isJunkPath } from './zip';
 export { sha256Hex, sha256Js, contentHash } from './fingerprint';
 

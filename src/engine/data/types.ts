@@ -26,6 +26,16 @@ export interface DroppedColumn {
   reason: string;
 }
 
+/**
+ * How one kept CSV column becomes features: what a checkpoint records (state.dataset.schema) so
+ * new rows can be encoded exactly as the model saw its training rows.
+ */
+export type ColumnSchema =
+  /** one feature: (value - mean) / std; a missing value is 0 (the mean). Population statistics. */
+  | { name: string; type: 'numeric'; mean: number; std: number }
+  /** one feature per category `name=value`, in this order; "(missing)" is the missing values' own category. */
+  | { name: string; type: 'categorical'; categories: string[] };
+
 export interface TabularDataset {
   kind: 'tabular';
   /** row-major [numRows, numFeatures], standardised numeric + one-hot categorical features. */
@@ -36,13 +46,15 @@ export interface TabularDataset {
   featureNames: string[];
   labelName: string;
   /** every column of the file, label included, in file order (header names as cleaned: blanks named, repeats numbered). */
-  columns?: string[];
+  fileColumns?: string[];
   task: TaskKind;
   /** classification: class index per row (Int32Array); regression: target value per row (Float32Array, standardised). */
   y: Int32Array | Float32Array;
   /** classification only: class names, index = class id. */
   classes: string[];
   dropped: DroppedColumn[];
+  /** the kept columns' encoders, in feature order (absent only in hand-built test datasets). */
+  columns?: ColumnSchema[];
   /** notes for the user (missing values filled, columns treated as categorical, ...). */
   notes: string[];
   fingerprint: Fingerprint;
@@ -91,6 +103,13 @@ export interface ParseOptions {
   maxBytes?: number;
   /** budgets to use instead of INPUT_LIMITS (engine/defaults.ts), e.g. smaller ones in tests. */
   limits?: Partial<Record<keyof typeof INPUT_LIMITS, number>>;
+  /**
+   * CSV: a parent checkpoint's columns (fresh from weights): a numeric column it knew is
+   * standardised with its mean and std, so an input means what it meant to the parent's first
+   * layer; a regression label keeps the parent's mean and std (parentLabelStats).
+   */
+  parentColumns?: ColumnSchema[];
+  parentLabelStats?: { mean: number; std: number };
   /** images: decoder to use instead of the default (PNG via fast-png, others via the browser). */
   imageDecoder?: ImageDecoder;
 }

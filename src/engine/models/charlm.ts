@@ -72,6 +72,12 @@ export const charlm: FamilyDef<CharLmSpec> = {
     const perSample = 4 * T * V + 6 * T * d + L * (30 * T * d + 5 * H * T * T);
     return { perSample, largestPerSample: Math.max(H * T * T, T * V, 4 * T * d), constants: T * T };
   },
+  // embedding rows and output units are the vocabulary's characters
+  axes: () => [
+    { param: 'tok_emb', axis: 0, by: 'vocab' },
+    { param: 'head.kernel', axis: 1, by: 'vocab' },
+    { param: 'head.bias', axis: 0, by: 'vocab' },
+  ],
   create(spec) {
     const { vocabSize: V, contextLength: T, dModel: d, numHeads: H, numLayers: L } = spec;
     const dh = d / H;

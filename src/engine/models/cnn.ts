@@ -72,6 +72,7 @@ export const cnn: FamilyDef<CnnSpec> = {
     perSample += 4 * s.hidden + 4 * s.outputSize;
     return { perSample, largestPerSample: Math.max(largest, s.hidden, s.outputSize), constants: 0 };
   },
+  axes: (s) => (s.outputSize > 1 ? [{ param: 'head.kernel', axis: 1, by: 'class' }, { param: 'head.bias', axis: 0, by: 'class' }] : []),
   create(spec) {
     const flat = flatSize(spec);
     return {

@@ -9,7 +9,7 @@ import { charlm } from './charlm';
 import { cnn } from './cnn';
 import { mlp } from './mlp';
 import { resnet } from './resnet';
-import type { BufferDef, DataKind, FamilyDef, Model, ParamDef } from './types';
+import type { AxisDef, BufferDef, DataKind, FamilyDef, Model, ParamDef } from './types';
 
 export * from './types';
 export type { MlpSpec } from './mlp';
@@ -114,6 +114,11 @@ export function bufferDefs(spec: ModelSpec): BufferDef[] {
 /** Predictions per sample (a sequence model's context length), also the text window a sample spans. */
 export function positionsOf(spec: ModelSpec): number {
   return familyDef(spec.family).positions?.(spec) ?? 1;
+}
+
+/** The axes of the spec's parameters indexed by classes, vocabulary or input features (FamilyDef.axes). */
+export function axesOf(spec: ModelSpec): AxisDef[] {
+  return familyDef(spec.family).axes?.(spec) ?? [];
 }
 
 export function createModel(spec: ModelSpec): Model {

@@ -49,6 +49,11 @@ export const mlp: FamilyDef<MlpSpec> = {
     }
     return { perSample, largestPerSample: largest, constants: 0 };
   },
+  // the first layer's rows are the input features; the head's units the classes (regression: one output, no names)
+  axes: (s) => [
+    { param: s.hidden.length ? 'layers.0.kernel' : 'head.kernel', axis: 0, by: 'feature' },
+    ...(s.outputSize > 1 ? ([{ param: 'head.kernel', axis: 1, by: 'class' }, { param: 'head.bias', axis: 0, by: 'class' }] as const) : []),
+  ],
   create(spec) {
     return {
       forward(p, x, ctx) {

@@ -140,6 +140,7 @@ export const resnet: FamilyDef<ResnetSpec> = {
     perSample += 2 * s.filters[s.filters.length - 1] + 4 * s.outputSize;
     return { perSample, largestPerSample: Math.max(largest, s.outputSize), constants: 0 };
   },
+  axes: (s) => (s.outputSize > 1 ? [{ param: 'head.kernel', axis: 1, by: 'class' }, { param: 'head.bias', axis: 0, by: 'class' }] : []),
   create(spec) {
     const blocks = blocksOf(spec);
     return {

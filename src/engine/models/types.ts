@@ -1,6 +1,18 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
 import type { FieldDesc, FieldValue } from '../fields';
+import type { AxisKey } from '../schema';
+
+/**
+ * An axis of a parameter whose entries stand for something in the data: a class (head units), a
+ * vocabulary entry (embedding and output rows), an input feature (first-layer rows). A fresh run
+ * maps such an axis by name (engine/fresh-map.ts) and --freeze-known freezes its known entries.
+ */
+export interface AxisDef {
+  param: string;
+  axis: number;
+  by: AxisKey;
+}
 
 export type InitKind = 'glorot' | 'zeros' | 'ones' | 'embedding';
 
@@ -97,6 +109,8 @@ export interface FamilyDef<S extends SpecBase = SpecBase> {
   positions?(spec: S): number;
   /** the activation memory of a training step, from the spec alone (no tensors; budget.ts). */
   activations(spec: S): ActivationEstimate;
+  /** the axes indexed by the data's classes, vocabulary or input features; none if absent. */
+  axes?(spec: S): AxisDef[];
   /** the device side: constants and the forward pass. */
   create(spec: S): Model;
 }
