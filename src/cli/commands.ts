@@ -227,7 +227,7 @@ const PREDICT_SECTIONS: Section[] = [
       { flag: 'seed', value: 'S', help: 'with --prompt: seeds the sampling, so a seed repeats its text (default 1)' },
     ],
   },
-  { title: 'Output', opts: [{ flag: 'json', help: 'one JSON object per input on stdout: {row|file|prompt, prediction, probabilities by class name (classification)}; accuracy or error goes to stderr' }, { ...QUIET, help: 'no notes on stderr (values the model does not know, columns it does not use)' }] },
+  { title: 'Output', opts: [{ flag: 'json', help: 'one JSON object per input on stdout: {row|file|prompt, prediction, probabilities by class name (classification)}; accuracy or error goes to stderr' }, { ...QUIET, help: 'no notes on stderr (values the model does not know, columns it does not use)' }, { ...BACKEND, help: "the tfjs backend: by default the checkpoint's own when it is wasm or cpu (the numbers of its evaluation), else wasm" }] },
 ];
 
 interface CommandSpec {

@@ -85,8 +85,11 @@ export async function main(argv: string[]): Promise<number> {
         return await list(positionals, flags);
       case 'predict': {
         const path = onePositional(positionals, 'checkpoint file');
-        const { contents } = await loadCkpt(path);
-        return await predict(await loadEngine(), contents, flags);
+        const { contents, state } = await loadCkpt(path);
+        const engine = await loadEngine();
+        // the backend the model was trained on when it runs here: the same numbers as its evaluation
+        await useNodeBackend(engine, flags, state.backend);
+        return await predict(engine, contents, flags);
       }
       case 'train':
       case 'resume':
