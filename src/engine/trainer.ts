@@ -2,7 +2,7 @@
 // restore into a new Trainer that continues bit-identically (same backend, same device).
 import * as tf from '@tensorflow/tfjs';
 import { checkResumeCompat, compareFingerprints, planFreshFromWeights } from '../ckpt/compat';
-import type { CkptContents } from '../ckpt/types';
+import type { CkptContents, CkptTensor } from '../ckpt/types';
 import { configureDeterminism } from './backend';
 import { checkModelBudget } from './budget';
 import type { RunConfig, Target } from './config';
@@ -29,6 +29,8 @@ export interface TrainerInit {
   device?: string;
   /** fresh from weights: copy the matching `model.*` tensors, initialise the rest. */
   freshFrom?: CkptContents;
+  /** fresh from plain weights (no tabtrain state, so no parent in the lineage): engine/plain-fresh.ts. */
+  freshWeights?: CkptTensor[];
   runId?: string;
 }
 
@@ -163,10 +165,10 @@ export class Trainer {
     const { params, buffers } = initialTensors(config);
     const lineage: Lineage = { runId: init.runId ?? newRunId(), origin: 'scratch', resumedAt: [] };
     let report: FreshReport | undefined;
-    if (init.freshFrom) {
-      const parent = validateState(init.freshFrom.state);
-      const byName = new Map(init.freshFrom.tensors.map((t) => [t.name, t]));
-      const ckptModel = init.freshFrom.tensors.filter((t) => t.name.startsWith('model.'));
+    const from = init.freshFrom?.tensors ?? init.freshWeights;
+    if (from) {
+      const byName = new Map(from.map((t) => [t.name, t]));
+      const ckptModel = from.filter((t) => t.name.startsWith('model.'));
       const plan = planFreshFromWeights(ckptModel, modelTensors(config.model));
       report = plan;
       for (const name of plan.loaded) {
@@ -175,7 +177,10 @@ export class Trainer {
         into.set(n, { shape: into.get(n)!.shape, data: new Float32Array(byName.get(name)!.data) });
       }
       lineage.origin = 'fresh';
-      lineage.parent = { runId: parent.lineage.runId, step: parent.step, fingerprint: parent.dataset.fingerprint.sha256 };
+      if (init.freshFrom) {
+        const parent = validateState(init.freshFrom.state);
+        lineage.parent = { runId: parent.lineage.runId, step: parent.step, fingerprint: parent.dataset.fingerprint.sha256 };
+      }
     }
     const t = new Trainer(config, dataset, init.device, { params, buffers, lineage });
     t.freshReport = report;
