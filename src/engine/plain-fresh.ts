@@ -136,7 +136,8 @@ export function fitPlainWeights(w: PlainWeights, expected: { name: string; shape
     if (kernel && torch) inTorch.push(name);
     else if (same) {
       fit.loaded.push(name);
-      if (kernel && shape.length === 2 && shape[0] === shape[1]) fit.square.push(name);
+      // a square kernel's layout cannot be told from its shape; unless the file says, name it
+      if (kernel && shape.length === 2 && shape[0] === shape[1] && w.metadata.layout !== 'tabtrain') fit.square.push(name);
     } else if (kernel && got.join(',') === torchShape.join(',')) {
       refused.push(`${name} has shape ${formatShape(got)}, expected ${formatShape(shape)}: ${shape.length === 2 ? TRANSPOSE_2D : PERMUTE_4D}`);
     } else fit.reinitialised.push({ name, reason: `shape differs: the file has ${formatShape(got)}, the model expects ${formatShape(shape)}` });

@@ -128,6 +128,11 @@ save_file({"model." + n: m.tensor(n).detach().contiguous() for n in m.param_name
     const ok = tabtrain(['fresh', plain, '--data', IRIS, '--out', join(dir, 'm.ckpt'), '--steps', '1', '--quiet']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('note: square kernels loaded as [in, out], their layout cannot be told from the shape: model.layers.0.kernel');
+    // ...and a file that says it is in tabtrain's layout needs no note.
+    writePlain(plain, mlp([4]), { layout: 'tabtrain' });
+    const said = tabtrain(['fresh', plain, '--data', IRIS, '--out', join(dir, 'k.ckpt'), '--steps', '1', '--quiet']);
+    expect(said.code, said.stderr).toBe(0);
+    expect(said.stderr).not.toContain('note: square kernels');
   }, 60_000);
 
   it('refuses unknown tensor names, naming them', () => {
