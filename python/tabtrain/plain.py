@@ -59,7 +59,7 @@ def choose_model(weights, kind, o):
     if family not in FAMILY_FIELDS:
         raise PlainError("unknown model family '%s'" % family)
     if FAMILY_DATA[family] != kind:
-        raise PlainError("the weights are a %s model (%s), which trains on %s data, not %s" % (family, why, FAMILY_DATA[family], kind))
+        raise PlainError("the %s model (%s) trains on %s data, not %s" % (family, why, FAMILY_DATA[family], kind))
     inferred = infer_sizes(family, s)
     out = dict(o, family=family)
     show = lambda v: ",".join(map(str, v)) if isinstance(v, list) else str(v)  # noqa: E731

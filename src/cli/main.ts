@@ -190,8 +190,8 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   try {
     parent = parentPath === undefined ? null : (await loadCkpt(parentPath)).contents;
   } catch (e) {
-    if (command !== 'fresh' || !hasCode(e, 'wrong_format') || !looksLikeCkpt(readCkptFile(parentPath!))) throw e;
-    plain = (await import('./plain-fresh')).readPlainWeights(parentPath!);
+    if (command !== 'fresh' || !hasCode(e, 'wrong_format')) throw e;
+    plain = (await import('./plain-fresh')).readPlainWeights(parentPath!, e);
   }
   // The checkpoint's state, checked once: resume reads its position, parse options and config.
   const saved = resumeOpts ? engine.validateState(parent!.state) : null;

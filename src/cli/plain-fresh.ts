@@ -4,11 +4,16 @@
 // (wrong_format): a damaged .ckpt keeps the decoder's own reason.
 import { decodePlainSafetensors, PLAIN_NAME_RE, type PlainWeights } from '../ckpt/plain';
 import { TabtrainError, withPrefix } from '../errors';
-import { readCkptFile } from './files';
+import { looksLikeCkpt, readCkptFile } from './files';
 
-/** The file's weights, every tensor named `model.<path>` (refused before any data is read otherwise). */
-export function readPlainWeights(path: string): PlainWeights {
+/**
+ * The file's weights, every tensor named `model.<path>` (refused before any data is read
+ * otherwise). `notCkpt`, the .ckpt decoder's wrong_format, is what is said for a file that is not
+ * safetensors at all (a CSV): "not a tabtrain checkpoint" reads better than a header detail.
+ */
+export function readPlainWeights(path: string, notCkpt: unknown): PlainWeights {
   const bytes = readCkptFile(path); // its errors name the file already
+  if (!looksLikeCkpt(bytes)) throw notCkpt;
   let w: PlainWeights;
   try {
     w = decodePlainSafetensors(bytes);

@@ -74,7 +74,7 @@ export function choosePlainModel(w: PlainWeights, ds: Dataset, o: ConfigOverride
   else [family, why] = [familiesFor(ds.kind)[0], `the default for ${ds.kind} data`];
   if (!isFamily(family)) throw new TabtrainError('bad_spec', `unknown model family '${String(family)}'`);
   const def = familyDef(family);
-  if (def.data !== ds.kind) throw new TabtrainError('wrong_dataset_kind', `the weights are a ${family} model (${why}), which trains on ${def.data} data, not ${ds.kind}`);
+  if (def.data !== ds.kind) throw new TabtrainError('wrong_dataset_kind', `the ${family} model (${why}) trains on ${def.data} data, not ${ds.kind}`);
   const inferred = inferSizes(family, s);
   const overrides: ConfigOverrides = { ...o, family };
   const parts = [`model ${family} (${why})`];

@@ -147,6 +147,10 @@ save_file({"model." + n: m.tensor(n).detach().contiguous() for n in m.param_name
     const u = tabtrain(['fresh', plain, '--data', IRIS, '--out', join(dir, 'n.ckpt')]);
     expect(u.code).toBe(1);
     expect(u.stderr).toContain('tensors the mlp model has no place for: model.extra.scale');
+    // a file that is not safetensors at all is still named as not a checkpoint
+    const csv = tabtrain(['fresh', IRIS, '--data', IRIS, '--out', join(dir, 'n.ckpt')]);
+    expect(csv.code).toBe(1);
+    expect(csv.stderr).toContain(`${IRIS} is not a tabtrain checkpoint (.ckpt)`);
   }, 60_000);
 
   it('infers a charlm from its names and shapes; the heads, which no shape tells, are said to be the default', () => {
@@ -188,6 +192,21 @@ describe('the plain safetensors reader is strict', () => {
     expect(w.metadata).toEqual({});
   });
 
+  it('reads F16 and BF16 (as float32), whatever the order of the header entries', () => {
+    const json = new TextEncoder().encode(JSON.stringify({ 'model.b': { dtype: 'BF16', shape: [2], data_offsets: [4, 8] }, 'model.a': { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }));
+    const out = new Uint8Array(8 + json.length + 8);
+    const dv = new DataView(out.buffer);
+    dv.setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    const at = 8 + json.length;
+    [0x3c00, 0xc100, 0x3fc0, 0xc040].forEach((h, i) => dv.setUint16(at + 2 * i, h, true)); // f16 1, -2.5; bf16 1.5, -3
+    const w = decodePlainSafetensors(out);
+    expect(w.tensors.map((t) => [t.name, Array.from(t.data)])).toEqual([
+      ['model.b', [1.5, -3]],
+      ['model.a', [1, -2.5]],
+    ]);
+  });
+
   it('refuses trailing bytes, a gap, integer tensors and non-string metadata', () => {
     const good = file({ 'model.a': { shape: [2] } });
     const longer = new Uint8Array(good.length + 4);
@@ -204,5 +223,6 @@ describe('the plain safetensors reader is strict', () => {
     expect(() => decodePlainSafetensors(hdr({ 'model.a': { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }))).toThrow(/is not a float/);
     expect(() => decodePlainSafetensors(hdr({ __metadata__: { layout: 1 }, 'model.a': { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }))).toThrow(/metadata value 'layout' is not a string/);
     expect(() => decodePlainSafetensors(hdr({ 'model.a': { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }))).toThrow(/needs 12 bytes/);
+    expect(() => decodePlainSafetensors(hdr({ 'model.a': { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, 'model.b': { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }))).toThrow(/overlaps/);
   });
 });
