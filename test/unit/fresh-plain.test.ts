@@ -168,6 +168,21 @@ save_file({"model." + n: m.tensor(n).detach().contiguous() for n in m.param_name
     expect(t.stderr).toContain('loaded 5 tensors');
   }, 60_000);
 
+  it("infers a resnet's channels per stage and blocks, buffers included, and loads every tensor", async () => {
+    const { writeImageFolder } = await import('../support/cli');
+    const { modelTensors } = await import('../../src/engine/models');
+    const dir = tempDir();
+    const root = writeImageFolder(join(dir, 'imgs'), 4, 8);
+    const spec = { family: 'resnet' as const, height: 8, width: 8, channels: 3, filters: [4, 8], blocks: 2, outputSize: 2, dropout: 0 };
+    const all = modelTensors(spec);
+    const plain = join(dir, 'r.safetensors');
+    writePlain(plain, Object.fromEntries(all.map((t) => [t.name, { shape: t.shape }])));
+    const t = tabtrain(['fresh', plain, '--data', root, '--out', join(dir, 'n.ckpt'), '--image-size', '8', '--steps', '1', '--batch-size', '4', '--quiet']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toContain('model resnet (inferred from the tensor names), --filters 4,8 (inferred from the shapes), --blocks 2 (inferred from the shapes)');
+    expect(t.stderr).toContain(`loaded ${all.length} tensors, re-initialised 0`);
+  }, 60_000);
+
   it('refuses a conv kernel in PyTorch Conv2d layout with the permutation to use', () => {
     const dir = tempDir();
     const imgs = join(dir, 'imgs');
