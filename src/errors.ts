@@ -75,8 +75,9 @@ export class DatasetError extends TabtrainError {
   /** where the problem is, e.g. "line 17", "file cats/3.png", "byte 1043". */
   readonly where?: string;
 
-  constructor(code: DatasetErrorCode, message: string, where?: string) {
-    super(code, message, where === undefined ? {} : { where });
+  /** `details`: plain data for programs, e.g. {file, quantity, value, limit} for a budget refusal. */
+  constructor(code: DatasetErrorCode, message: string, where?: string, details: ErrorDetails = {}) {
+    super(code, message, where === undefined ? { ...details } : { ...details, where });
     if (where !== undefined) this.where = where;
   }
 }
@@ -207,7 +208,7 @@ const KINDS: Readonly<Record<string, (w: WireError) => TabtrainError>> = Object.
   Object.assign(Object.create(null) as Record<string, (w: WireError) => TabtrainError>, {
     TabtrainError: (w: WireError) => new TabtrainError(w.code, w.message, w.details),
     CkptError: (w: WireError) => new CkptError(w.code as CkptErrorCode, w.message),
-    DatasetError: (w: WireError) => new DatasetError(w.code as DatasetErrorCode, w.message, str(w.details.where)),
+    DatasetError: (w: WireError) => new DatasetError(w.code as DatasetErrorCode, w.message, str(w.details.where), w.details),
     StoreError: (w: WireError) => new StoreError(w.code as StoreErrorCode, w.message, { details: w.details }),
     StoreFullError: (w: WireError) => new StoreFullError(w.message, typeof w.details.needed === 'number' ? w.details.needed : 0),
     ConfigError: (w: WireError) => new ConfigError(w.code as ConfigErrorCode, w.message, w.details),

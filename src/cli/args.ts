@@ -70,9 +70,28 @@ export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 export type Flags = Partial<Record<keyof typeof TRAIN_OPTIONS, string | string[] | boolean>> & Record<string, string | string[] | boolean | undefined>;
 type FlagName = keyof typeof TRAIN_OPTIONS | string;
 
+/**
+ * `--steps -1`: node's parseArgs takes "-1" for an option and says "argument is ambiguous".
+ * A negative number after an option that takes a value is that option's value (`--steps=-1`), so
+ * the option's own check answers ("--steps: expected a positive integer, got '-1'").
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!, next = argv[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    const opt = (OPTIONS as Record<string, { type: string }>)[name];
+    if (opt?.type === 'string' && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
     return { positionals, flags: values as Flags };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
@@ -89,6 +108,14 @@ export function num(flags: Flags, name: FlagName, kind: 'int' | 'posint' | 'floa
     const want = { int: 'a non-negative integer', posint: 'a positive integer', float: 'a number', fraction: 'a number in [0, 1)', valFraction: `a number in [0, ${LIMITS.maxValFraction}]` }[kind];
     throw new UsageError(`--${name}: expected ${want}, got '${String(raw)}'`);
   }
+  return v;
+}
+
+/** --batch-size: a positive integer up to LIMITS.batchSize, the limit said (1e9 used to get only "must be a positive integer"). */
+function batchSize(flags: Flags): number | undefined {
+  const raw = flags['batch-size'];
+  const v = num(flags, 'batch-size', 'posint');
+  if (v !== undefined && v > LIMITS.batchSize) throw new UsageError(`--batch-size: expected a positive integer up to ${LIMITS.batchSize}, got '${String(raw)}'`);
   return v;
 }
 
@@ -135,7 +162,7 @@ export function trainOverrides(flags: Flags): ConfigOverrides {
     optimizer: oneOf(flags, 'optimizer', OPTIMIZER_KINDS),
     schedule: oneOf(flags, 'schedule', SCHEDULE_KINDS),
     ...optimizerSettings(flags),
-    batchSize: num(flags, 'batch-size', 'posint'),
+    batchSize: batchSize(flags),
     seed: num(flags, 'seed', 'int'),
     valFraction: num(flags, 'val-fraction', 'valFraction'),
     clipNorm: num(flags, 'clip-norm', 'float'),

@@ -1,6 +1,7 @@
 // The CLI's exit statuses, in one place (docs/cli.md): decided by the error's kind and code, never
 // by its message, and the one-line report a person sees on stderr.
 import { TabtrainError, UsageError } from '../errors';
+import { printable } from './terminal';
 
 export const EXIT = {
   ok: 0,
@@ -24,7 +25,10 @@ export function exitStatus(e: unknown): number {
  * help: the command's own when the command is known (`tabtrain help train`), else the global one.
  */
 export function errorLines(e: unknown, command?: string): string[] {
-  const message = e instanceof Error ? e.message : String(e);
+  // The first line (no stack), with every control character escaped: a message may quote a file
+  // (a column name, a file name) and nothing from a file reaches the terminal raw.
+  const raw = e instanceof Error ? e.message : String(e);
+  const message = printable(raw.split('\n')[0]!);
   if (e instanceof UsageError) return [`tabtrain: ${message.split('\n')[0]}`, `run 'tabtrain ${command ? `help ${command}` : '--help'}' for usage`];
   return [`tabtrain: error: ${message.split('\n')[0]}`];
 }

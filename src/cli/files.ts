@@ -1,8 +1,10 @@
 // File I/O for the CLI: atomic checkpoint writes and reading a dataset from a file or folder.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { DataFile } from '../engine/data/types';
-import { TabtrainError } from '../errors';
+import { INPUT_LIMITS } from '../engine/defaults';
+import { checkInputFiles, checkSize, formatBytes } from '../engine/data/errors';
+import { DatasetError, TabtrainError } from '../errors';
 
 const CHUNK = 64 * 1024;
 /** Fault injection for tests: slows every 64 KiB chunk down, so a kill lands mid-write. */
@@ -144,26 +146,86 @@ export function checkOut(out: string, o: { command: 'train' | 'resume' | 'fresh'
   }
 }
 
-/** A file, or a folder of images (paths relative to the folder's parent, so class folders stay). */
-export function readDataFiles(path: string): DataFile[] {
-  let st;
+/** What a path that is not a regular file or folder is, for the message ("a character device"). */
+function kindOf(st: Stats): string {
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The bytes of a regular file, read only after its size (from stat) passed `maxBytes`. A device
+ * (/dev/zero reads for ever), a FIFO (blocks for ever) or a socket is refused by name and never
+ * opened for reading; the file is opened non-blocking and checked again on the open descriptor,
+ * so a path swapped for a FIFO in between cannot block either. Reads exactly the size stat gave.
+ */
+function readRegularFile(path: string, st: Stats, maxBytes: number, refuse: (why: string) => never): Uint8Array {
+  if (!st.isFile()) refuse(`${path} is ${kindOf(st)}, not a regular file, so it is not read; save the data to a file and pass that`);
+  checkSize(st.size, maxBytes, path);
+  let fd = -1;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const now = fstatSync(fd);
+    if (!now.isFile()) refuse(`${path} is ${kindOf(now)}, not a regular file, so it is not read`);
+    checkSize(now.size, maxBytes, path);
+    const out = new Uint8Array(now.size);
+    let at = 0;
+    while (at < out.length) {
+      const n = readSync(fd, out, at, out.length - at, null);
+      if (n === 0) break; // the file shrank while being read: what is there
+      at += n;
+    }
+    return at === out.length ? out : out.subarray(0, at);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * A data file, or a folder of images (paths relative to the folder's parent, so class folders
+ * stay). Every file is stat'ed first: the total size and count are checked against the budgets
+ * before anything is read, and a device, FIFO or socket anywhere is refused by name.
+ */
+export function readDataFiles(path: string, maxBytes: number = INPUT_LIMITS.bytes, maxFiles: number = INPUT_LIMITS.files): DataFile[] {
+  const refuse = (why: string): never => {
+    throw new DatasetError('not_a_regular_file', why, `file ${path}`, { file: path });
+  };
+  let st: Stats;
   try {
     st = statSync(path);
   } catch {
     throw new TabtrainError('file_not_found', `cannot read ${path}: no such file or folder`, { path });
   }
-  if (!st.isDirectory()) return [{ path: basename(path), bytes: new Uint8Array(readFileSync(path)) }];
-  const out: DataFile[] = [];
+  if (!st.isDirectory()) return [{ path: basename(path), bytes: readRegularFile(path, st, maxBytes, refuse) }];
+  const found: { full: string; st: Stats }[] = [];
   const root = dirname(path);
-  const walk = (dir: string) => {
+  const seen = new Set<string>(); // folders by device and inode: a symlink loop is walked once
+  const walk = (dir: string, dst: Stats) => {
+    const id = `${dst.dev}:${dst.ino}`;
+    if (seen.has(id)) return;
+    seen.add(id);
     for (const name of readdirSync(dir).sort()) {
       const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out.push({ path: relative(root, full), bytes: new Uint8Array(readFileSync(full)) });
+      let fst: Stats;
+      try {
+        fst = statSync(full);
+      } catch (e) {
+        throw new TabtrainError('file_not_found', `cannot read ${full} in the --data folder (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}: a broken link?); remove it from the folder`, { path: full });
+      }
+      if (fst.isDirectory()) walk(full, fst);
+      else {
+        if (!fst.isFile()) refuse(`${full} is ${kindOf(fst)}, not a regular file, so it is not read; remove it from the folder`);
+        found.push({ full, st: fst });
+        // checked as the walk goes too: a folder of millions of files is not listed whole first
+        if (found.length > maxFiles) checkInputFiles(found.map((f) => ({ path: f.full, size: 0 })), path, { limits: { files: maxFiles } });
+      }
     }
   };
-  walk(path);
-  return out;
+  walk(path, st);
+  checkInputFiles(found.map((f) => ({ path: f.full, size: f.st.size })), path, { maxBytes, limits: { files: maxFiles } });
+  return found.map((f) => ({ path: relative(root, f.full), bytes: readRegularFile(f.full, f.st, maxBytes, refuse) }));
 }
 
 /** The bytes of a checkpoint file; the message names the file once (callers do not prefix it). */
@@ -171,9 +233,17 @@ export function readCkptFile(path: string): Uint8Array {
   const st = statOrNull(path);
   if (!st) throw new TabtrainError('file_not_found', `cannot read checkpoint ${path}: no such file`, { path });
   if (st.isDirectory()) throw new TabtrainError('not_a_checkpoint', `${path} is a folder, not a tabtrain checkpoint (.ckpt)`, { path });
+  const refuse = (why: string): never => {
+    throw new TabtrainError('not_a_checkpoint', why.replace(/; save the data.*$/, ''), { path });
+  };
+  const max = INPUT_LIMITS.checkpointBytes;
+  if (st.isFile() && st.size > max) {
+    throw new TabtrainError('checkpoint_too_large', `${path} is ${formatBytes(st.size)}, over the ${formatBytes(max)} limit for a checkpoint, so it is not read; is it the right file?`, { path, value: st.size, limit: max });
+  }
   try {
-    return new Uint8Array(readFileSync(path));
+    return readRegularFile(path, st, max, refuse);
   } catch (e) {
+    if (e instanceof TabtrainError) throw e;
     throw new TabtrainError('file_unreadable', `cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path });
   }
 }

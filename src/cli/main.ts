@@ -9,6 +9,7 @@ import { describeCheckpoint } from './inspect';
 import { checkSaveDir, lastValLoss, newest, SaveDir, scanDir } from './savedir';
 import { statSync } from 'node:fs';
 import { errorLines, exitStatus } from './exit';
+import { printable, printableJson, printableLines } from './terminal';
 import { CkptError, hasCode, ResumeRefused, TabtrainError, withPrefix } from '../errors';
 
 type Engine = typeof import('./engine-bundle');
@@ -45,7 +46,9 @@ async function useNodeBackend(engine: Engine, flags: Flags, savedBackend?: strin
   return chosen;
 }
 
-const err = (line: string) => process.stderr.write(line + '\n');
+// Every line printed goes through printable (terminal.ts): file-derived text never reaches the
+// terminal raw, and a newline in a file name cannot forge a line of its own.
+const err = (line: string) => process.stderr.write(printable(line) + '\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -117,11 +120,11 @@ async function list(positionals: string[], flags: Flags): Promise<number> {
       : { file: f.file, error: f.error },
   );
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ folder: dir, checkpoints: rows }, null, 2) + '\n');
+    process.stdout.write(printableJson({ folder: dir, checkpoints: rows }) + '\n');
     return 0;
   }
   if (!rows.length) {
-    process.stdout.write(`${dir}: no checkpoints (.ckpt files)\n`);
+    process.stdout.write(`${printable(dir)}: no checkpoints (.ckpt files)\n`);
     return 0;
   }
   const w = rows.reduce((m, r) => Math.max(m, r.file.length), 4); // no spread: a folder may hold many files
@@ -130,7 +133,7 @@ async function list(positionals: string[], flags: Flags): Promise<number> {
     if ('error' in r) lines.push(`${r.file.padEnd(w)}  unreadable: ${r.error}`);
     else lines.push(`${r.file.padEnd(w)}  ${r.kind.padEnd(8)} ${String(r.step).padStart(8)} ${String(r.epoch).padStart(6)} ${(r.valLoss === null ? '-' : r.valLoss.toFixed(4)).padStart(9)}  ${r.createdAt}${r.newest ? '  <- newest' : ''}`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(lines.map(printable).join('\n') + '\n');
   return 0;
 }
 
@@ -157,9 +160,9 @@ async function inspect(positionals: string[], flags: Flags): Promise<number> {
   const { contents, state } = await loadCkpt(path);
   if (flags.json) {
     const tensors = contents.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
-    process.stdout.write(JSON.stringify({ file: path, state, tensors }, null, 2) + '\n');
+    process.stdout.write(printableJson({ file: path, state, tensors }) + '\n');
   } else {
-    process.stdout.write(describeCheckpoint(path, state, contents.tensors) + '\n');
+    process.stdout.write(printableLines(describeCheckpoint(path, state, contents.tensors)) + '\n');
   }
   return 0;
 }
@@ -207,9 +210,9 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   if (!quiet) err(`reading ${dataPath}`);
   const dataset = await engine.parseDataset(readDataFiles(dataPath), parseOpts);
   if (!quiet) {
-    err(`dataset: ${dataset.fingerprint.summary}`);
-    if (dataset.kind === 'tabular') for (const d of dataset.dropped) err(`  left out column '${d.column}': ${d.reason}`);
-    for (const n of dataset.notes) err(`  note: ${n}`);
+    err(`dataset: ${printable(dataset.fingerprint.summary)}`);
+    if (dataset.kind === 'tabular') for (const d of dataset.dropped) err(`  left out column '${printable(d.column)}': ${printable(d.reason)}`);
+    for (const n of dataset.notes) err(`  note: ${printable(n)}`);
   }
 
   let trainer;

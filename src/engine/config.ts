@@ -165,7 +165,7 @@ export function validateConfig(c: RunConfig): string | null {
   const schErr = validateSchedule(c.schedule);
   if (schErr) return schErr;
   if (!['classification', 'regression', 'lm'].includes(c.task)) return `unknown task ${c.task}`;
-  if (!posInt(c.batchSize) || c.batchSize > LIMITS.batchSize) return `batch size must be a positive integer, got ${c.batchSize}`;
+  if (!posInt(c.batchSize) || c.batchSize > LIMITS.batchSize) return `batch size must be a positive integer up to ${LIMITS.batchSize}, got ${c.batchSize}`;
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > LIMITS.maxSeed) return `seed must be an integer in [0, 2^32), got ${c.seed}`;
   if (!(c.valFraction >= 0 && c.valFraction <= LIMITS.maxValFraction)) return `validation fraction must be in [0, ${LIMITS.maxValFraction}], got ${c.valFraction}`;
   if (!(c.clipNorm >= 0)) return 'clipNorm must be >= 0';

@@ -31,6 +31,37 @@ export const LIMITS = {
   freezePatternLength: 256,
 } as const;
 
+/**
+ * Budgets for what a dataset file may make the parser do (docs/reliability.md, "Input budgets").
+ * Each is checked before the work it bounds: a file's size from stat, a zip entry's bytes while
+ * it inflates, an image's pixels from its header, a CSV's columns/rows as they are read. The CLI
+ * and the worker share them through parseDataset, so a file refused in one is refused in the other.
+ */
+export const INPUT_LIMITS = {
+  /** input bytes per parse: one file, a dropped folder, or a zip's entries once inflated. */
+  bytes: 256 * 1024 * 1024,
+  /** pixels of one image (decoding holds about 28 bytes per pixel at once): 4096 x 4096. */
+  imagePixels: 4096 * 4096,
+  /** pixels of all images of a dataset together: bounds the decoding time. */
+  totalPixels: 1024 * 1024 * 1024,
+  /** CSV columns (the header's fields). */
+  csvColumns: 32768,
+  /** CSV data rows. */
+  csvRows: 4_000_000,
+  /** CSV cells (rows x columns): every cell is a string in memory while the table is typed. */
+  csvCells: 64_000_000,
+  /** values of the encoded feature matrix (rows x features after one-hot): 512 MiB of float32. */
+  tabularValues: 128 * 1024 * 1024,
+  /** classes of a classification label. */
+  classes: 10_000,
+  /** characters of a text dataset (ids are 4 bytes each: 256 MiB). */
+  textCharacters: 64 * 1024 * 1024,
+  /** files in a dropped folder or a zip. */
+  files: 200_000,
+  /** bytes of a .ckpt file read by the CLI (from stat, before reading): 2 GiB. */
+  checkpointBytes: 2 * 1024 * 1024 * 1024,
+} as const;
+
 /** Settings every run has, whatever the model or optimizer. */
 export const RUN_DEFAULTS = {
   seed: 1,

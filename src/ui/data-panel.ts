@@ -3,6 +3,7 @@
 // in the preview is remembered (localStorage) and shown again after a reload, so a reloaded
 // tab is where it was: its runs listed and its data ready for the next run.
 import { proxy, transfer } from 'comlink';
+import { checkInputFiles } from '../engine/data/errors';
 import type { DataChoices, DatasetPreview } from '../worker/protocol';
 import type { Family } from './api';
 import type { Ctx } from './ctx';
@@ -102,6 +103,8 @@ export class DataPanel {
       if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), this.showParse(...latest)));
     });
     try {
+      // Sizes from the File objects before anything is read: a 10 GB drop is refused, not read.
+      checkInputFiles(files.map((f) => ({ path: f.path, size: f.file.size })), files.length === 1 ? files[0]!.path : 'the dropped folder');
       const data = await Promise.all(files.map(async (f) => ({ path: f.path, bytes: new Uint8Array(await f.file.arrayBuffer()) })));
       const p = await this.ctx.api.parseFiles(transfer(data, data.map((d) => d.bytes.buffer as ArrayBuffer)), choices, onProgress);
       await this.show(p);

@@ -1,13 +1,14 @@
 // Datasets in the worker: parse dropped files, store them by content hash, and re-parse a
 // stored dataset (after a reload the file is never needed again).
-import Papa from 'papaparse';
 import { StoreError } from '../errors';
 import { getDataset, putDataset } from '../store';
-import { parseDataset } from '../engine/data';
+import { csvSample, parseDataset } from '../engine/data';
 import type { DataFile, Dataset } from '../engine/data/types';
 import type { DataChoices, DatasetPreview } from './protocol';
 
 const cache = new Map<string, Dataset>();
+/** Columns shown in the "First rows" table (every column is listed above it). */
+const SAMPLE_COLUMNS = 100;
 const cacheKey = (hash: string, c: DataChoices) => `${hash}|${c.label ?? ''}|${c.task ?? ''}`;
 
 export async function parseAndStore(files: DataFile[], choices: DataChoices, onProgress?: (f: number, what: string) => void): Promise<DatasetPreview> {
@@ -45,10 +46,13 @@ function preview(ds: Dataset, name: string, files: DataFile[], choices: DataChoi
   const bytes = files.reduce((n, f) => n + f.bytes.length, 0);
   const base = { hash: ds.fingerprint.sha256, name, kind: ds.kind, summary: ds.fingerprint.summary, bytes, choices, notes: ds.notes };
   if (ds.kind === 'tabular') {
-    const text = new TextDecoder().decode(files[0].bytes.subarray(0, 64 * 1024));
-    const rows = Papa.parse<string[]>(text, { preview: 6, skipEmptyLines: true }).data;
+    // The columns from the parse (the whole header, within the column budget): reading them from
+    // the first 64 KB truncated a 20,000-column header and left the label picker blank.
+    const columns = ds.columns ?? [];
+    const shown = (r: string[]) => r.slice(0, SAMPLE_COLUMNS);
+    const sampleRows = [columns, ...csvSample(files[0].bytes, columns.length)].map(shown);
     const counts = ds.task === 'classification' ? countClasses(ds.y as Int32Array, ds.classes) : undefined;
-    return { ...base, columns: rows[0] ?? [], label: ds.labelName, task: ds.task, features: ds.featureNames, dropped: ds.dropped, rows: ds.numRows, sampleRows: rows, classes: counts };
+    return { ...base, columns, label: ds.labelName, task: ds.task, features: ds.featureNames, dropped: ds.dropped, rows: ds.numRows, sampleRows, classes: counts };
   }
   if (ds.kind === 'text') {
     return { ...base, task: 'lm', characters: ds.ids.length, vocabulary: ds.vocab, sampleText: Array.from(ds.ids.subarray(0, 300), (i) => ds.vocab[i]).join('') };

@@ -18,12 +18,15 @@ describe('WebGPU in a worker', () => {
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, backend: 'webgpu', determinism: 3 });
   });
 
-  it('fused AdamW: 3 kernels per parameter instead of 14-16, the same weights within float tolerance', async () => {
-    const r = await call('fusedVsUnfused', 'mlp', { hidden: [16, 8], batchSize: 16, optimizer: 'adamw', weightDecay: 0.01, logEvery: 1, evalEvery: 1000, steps: 100, seed: 5 }, 6);
-    // 6 parameters: at least 11 kernels fewer each
-    expect(r.kernels.unfused - r.kernels.fused, JSON.stringify(r.kernels)).toBeGreaterThanOrEqual(6 * 11);
-    expect(r.worst).toBeLessThan(1e-4);
-  });
+  // kernels saved per parameter by the fused update (at least), and the tolerance on the weights
+  for (const [optimizer, saved, tol] of [['adamw', 11, 1e-4], ['sgd', 1, 1e-5], ['lion', 2, 1e-2]] as const) {
+    it(`fused ${optimizer}: at least ${saved} kernels fewer per parameter, the same weights within ${tol}`, async () => {
+      const r = await call('fusedVsUnfused', 'mlp', { hidden: [16, 8], batchSize: 16, optimizer, weightDecay: 0.01, logEvery: 1, evalEvery: 1000, steps: 100, seed: 5 }, 6);
+      // 6 parameters
+      expect(r.kernels.unfused - r.kernels.fused, JSON.stringify(r)).toBeGreaterThanOrEqual(6 * saved);
+      expect(r.worst, JSON.stringify(r)).toBeLessThan(tol);
+    });
+  }
 
   const families = [
     { family: 'mlp' as const, o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [3, 5] },

@@ -27,7 +27,7 @@ describe('config', () => {
     const ok = makeConfig(tabular(), {});
     const bad = (patch: Partial<RunConfig>) => validateConfig({ ...ok, ...patch });
     expect(bad({})).toBeNull();
-    expect(bad({ batchSize: 0 })).toMatch(/batch size must be a positive integer, got 0/);
+    expect(bad({ batchSize: 0 })).toMatch(/batch size must be a positive integer up to 65536, got 0/);
     expect(bad({ batchSize: LIMITS.batchSize + 1 })).toMatch(/batch size/);
     expect(bad({ seed: -1 })).toMatch(/seed must be an integer/);
     expect(bad({ valFraction: LIMITS.maxValFraction + 0.01 })).toMatch(/validation fraction must be in \[0, 0.5\]/);

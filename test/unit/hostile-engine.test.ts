@@ -170,12 +170,12 @@ describe('model budget: refused from the config, before anything is allocated', 
     }
   });
 
-  it('the CLI refuses hidden 30000,30000 in seconds with the numbers, exit 1, no stack trace (it was OOM-killed)', () => {
+  it('the CLI (on wasm, its default backend) refuses hidden 30000,30000 in seconds with the numbers, exit 1, no stack trace (it was OOM-killed)', () => {
     const t0 = Date.now();
     const r = tabtrain(['train', '--data', join(DATASETS, 'iris.csv'), '--hidden', '30000,30000', '--steps', '1', '--out', join(tempDir(), 'x.ckpt')]);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/tabtrain: error: model too large for the CLI: layers.1.kernel \[30000, 30000\] would be 3.4 GiB, over the 2 GiB limit for one tensor; choose a smaller model \(hidden layers, --hidden\)\n/);
+    expect(r.stderr).toMatch(/tabtrain: error: model too large for the wasm backend: layers.1.kernel \[30000, 30000\] would be 3.4 GiB, over the 1 GiB limit for one tensor; choose a smaller model \(hidden layers, --hidden\)\n/);
     expect(r.stderr).not.toMatch(/at \w+ \(/);
   });
 

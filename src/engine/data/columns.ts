@@ -40,6 +40,54 @@ function parseNum(v: string): number {
   return v.charCodeAt(0) === 48 && (c1 === 120 || c1 === 98 || c1 === 111) ? NaN : x;
 }
 
+/**
+ * A value written as a number that does not fit a double ("1e400", "-2e308", "Infinity"): it
+ * would become +-Infinity and then NaN in every statistic, so it is refused with its line.
+ */
+export function isOverflow(v: string): boolean {
+  if (v.length === 0) return false;
+  const x = Number(v);
+  return x === Infinity || x === -Infinity;
+}
+
+/**
+ * Mean, standard deviation and the standardising map (v - mean) / std of the non-NaN values
+ * (NaN = missing, skipped in the sums; `count` is what the squares are divided by). Computed
+ * plainly first, which is what every existing dataset and checkpoint was made with (the same
+ * bits); only when that overflows (a column of +-1.7e308 gave Infinity - Infinity = NaN, a label
+ * up to 3.6e201 a std of Infinity) again on the values divided by the largest magnitude, where
+ * neither the sums nor the squares can overflow: (v / scale - m) / sd stays finite, and
+ * std = sd * scale <= scale does too.
+ */
+export function columnStats(nums: ArrayLike<number>, count: number): { mean: number; std: number; standardise: (v: number) => number } {
+  let sum = 0, k = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) { sum += v; k++; } } // v === v: not NaN
+  const mean = sum / k;
+  let v2 = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) v2 += (v - mean) ** 2; }
+  const std = Math.sqrt(v2 / count);
+  if (Number.isFinite(mean) && Number.isFinite(std)) return { mean, std, standardise: (v) => (v - mean) / std };
+  let scale = 0;
+  for (let i = 0; i < nums.length; i++) { const a = Math.abs(nums[i]!); if (a > scale) scale = a; } // NaN > x is false
+  let s = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) s += v / scale; }
+  const m = s / k;
+  let w2 = 0;
+  for (let i = 0; i < nums.length; i++) { const v = nums[i]!; if (v === v) w2 += (v / scale - m) ** 2; }
+  const sd = Math.sqrt(w2 / count);
+  return { mean: m * scale, std: sd * scale, standardise: (v) => (v / scale - m) / sd };
+}
+
+/** A refusal for a value that is not a finite number, with its column (or label) and line. */
+function nonFinite(what: string, value: string, line: number): DatasetError {
+  return new DatasetError(
+    'non_finite',
+    `line ${line}: ${what} has the value "${value}", which is not a finite number (beyond +-1.8e308); fix or remove the value`,
+    `line ${line}`,
+    { column: what, line, value },
+  );
+}
+
 /** Code-unit order: deterministic everywhere, unlike localeCompare. */
 const lexical = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -69,6 +117,11 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
     const l = line(firstBad);
     return new DatasetError('label-not-numeric', `line ${l}: label ${labelName} ${why(`"${values[firstBad]}"`)}`, `line ${l}`);
   };
+  // A label written as a number too large for a double: refused where the label is read as numbers.
+  const over = values.findIndex(isOverflow);
+  if (over >= 0 && task !== 'classification' && (task === 'regression' || nums.every((v, i) => !Number.isNaN(v) || isOverflow(values[i]!)))) {
+    throw nonFinite(`label ${labelName}`, values[over]!, line(over));
+  }
   if (task === 'regression' && firstBad >= 0) throw badLabel((found) => `must be a number for regression, found ${found}`);
   if (task === undefined) {
     if (firstBad < 0) {
@@ -85,14 +138,14 @@ export function encodeLabel(values: string[], labelName: string, task: TaskKind 
     }
   }
   if (task === 'regression') {
-    let mean = 0;
-    for (const v of nums) mean += v;
-    mean /= nums.length;
-    let v2 = 0;
-    for (const v of nums) v2 += (v - mean) ** 2;
-    const std = Math.sqrt(v2 / nums.length);
+    // Overflow-safe statistics: a label up to 3.6e201 used to overflow the std to Infinity, and every
+    // target became 0 with training "fine".
+    const { mean, std, standardise } = columnStats(nums, nums.length);
     if (!(std > 0)) throw new DatasetError('constant-label', `label ${labelName} has the same value in every row; nothing to predict`);
-    return { task, y: Float32Array.from(nums, (v) => (v - mean) / std), classes: [], labelStats: { mean, std } };
+    const y = Float32Array.from(nums, standardise);
+    const bad = y.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw nonFinite(`label ${labelName}`, values[bad]!, line(bad));
+    return { task, y, classes: [], labelStats: { mean, std } };
   }
   // Numeric classes are compared as numbers ("1.0" and "1" are one class) and sorted numerically.
   const allNum = firstBad < 0;
@@ -119,8 +172,10 @@ export interface Analysis {
   m: number;
   /** parsed values; NaN where missing or not a number */
   nums: Float64Array;
-  /** row of the first non-missing value that is not a number, or -1 */
+  /** row of the first non-missing value that is not a number, or -1 (a number too large for a double counts as text, see firstOverflow) */
   firstText: number;
+  /** row of the first value written as a number too large for a double ("1e400"), or -1 */
+  firstOverflow: number;
   /** distinct non-missing value -> its first-seen code */
   seen: Map<string, number>;
   /**
@@ -137,7 +192,7 @@ export function analyse(values: string[]): Analysis {
   const n = values.length;
   const missing = new Uint8Array(n), nums = new Float64Array(n), codes = new Int32Array(n);
   const seen = new Map<string, number>();
-  let m = 0, firstText = -1, next = 0, missingCode = -1;
+  let m = 0, firstText = -1, firstOverflow = -1, next = 0, missingCode = -1;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (isMissing(v)) {
@@ -149,12 +204,16 @@ export function analyse(values: string[]): Analysis {
     }
     m++;
     const x = (nums[i] = parseNum(v));
-    if (firstText < 0 && Number.isNaN(x)) firstText = i;
+    // Once the column has text, an overflowing value is one more category: no need to look.
+    if (Number.isNaN(x) && firstText < 0) {
+      if (!isOverflow(v)) firstText = i;
+      else if (firstOverflow < 0) firstOverflow = i;
+    }
     let code = seen.get(v);
     if (code === undefined) seen.set(v, (code = next++));
     codes[i] = code;
   }
-  return { missing, m, nums, firstText, seen, codes, numCodes: next };
+  return { missing, m, nums, firstText, firstOverflow, seen, codes, numCodes: next };
 }
 
 export function encodeColumn(col: string, values: string[], a: Analysis, line: (i: number) => number, notes: string[]): Encoder | string {
@@ -166,6 +225,8 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
   if (distinct === 1 && m === n) return `constant (every value is "${first()}")`;
   if (looksLikeIdName(col) && distinct === m) return 'identifier (the name looks like an id and every value is different)';
 
+  // Every value a number, but one too large for a double: refused with its line, not typed as text.
+  if (firstText < 0 && a.firstOverflow >= 0) throw nonFinite(`column ${col}`, values[a.firstOverflow]!, line(a.firstOverflow));
   if (firstText < 0) {
     // A shuffled 0..n-1 / 1..n can only be an id numbered before the rows were shuffled. In file
     // order it may be a time step (day 1..365 of a sales series) that carries a trend: kept.
@@ -174,17 +235,18 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
       nums.forEach((v, i) => { if (v < min) min = v; if (v > max) max = v; if (i > 0 && v < nums[i - 1]!) sorted = false; });
       if ((min === 0 || min === 1) && max - min === n - 1 && !sorted) return `row id (the values are ${min}..${max} in shuffled order, each once)`;
     }
-    let mean = 0;
-    for (const v of nums) if (!Number.isNaN(v)) mean += v;
-    mean /= m;
-    let v2 = 0;
-    for (const v of nums) if (!Number.isNaN(v)) v2 += (v - mean) ** 2;
-    const std = Math.sqrt(v2 / n); // filled values sit at the mean and add nothing to the sum
+    // Filled values sit at the mean and add nothing to the sum, but count in n. Overflow-safe, so
+    // a column of +-1e308 standardises to finite values (it became NaN before, without a word).
+    const { mean, std, standardise } = columnStats(nums, n);
     if (!(std > 0)) return `constant (every value is "${first()}")`;
     if (m < n) notes.push(`${col}: ${plural(n - m, 'missing value')} filled with the mean ${round(mean)}`);
     return {
       names: [col],
-      write: (r, out, at) => { out[at] = missing[r] ? 0 : (nums[r]! - mean) / std; },
+      write: (r, out, at) => {
+        const z = missing[r] ? 0 : standardise(nums[r]!);
+        if (!Number.isFinite(z)) throw nonFinite(`column ${col}`, values[r]!, line(r)); // a guard: the scaling keeps z finite
+        out[at] = z;
+      },
     };
   }
 
@@ -211,8 +273,28 @@ export function encodeColumn(col: string, values: string[], a: Analysis, line: (
  * column can match another on a handful of rows by chance.
  */
 export function sameCodes(a: Analysis, b: Analysis): boolean {
+  if (!canRepeat(a)) return false;
+  return codesEqual(a, b);
+}
+
+/** Whether a column's codes are repetitive enough for sameCodes to call it anyone's twin. */
+const canRepeat = (a: Analysis): boolean => a.codes.length >= 20 && a.numCodes * 2 <= a.codes.length;
+
+/**
+ * A hash of the codes (FNV-1a) for columns sameCodes can match, else null: kept columns are
+ * looked up by it, so finding duplicates costs one pass per column instead of comparing every
+ * pair (32,768 columns made a billion comparisons).
+ */
+export function codesKey(a: Analysis): number | null {
+  if (!canRepeat(a)) return null;
+  let h = 0x811c9dc5 ^ a.numCodes;
+  for (let i = 0; i < a.codes.length; i++) h = Math.imul(h ^ a.codes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function codesEqual(a: Analysis, b: Analysis): boolean {
   const n = a.codes.length;
-  if (a.numCodes !== b.numCodes || n < 20 || a.numCodes * 2 > n) return false;
+  if (a.numCodes !== b.numCodes || b.codes.length !== n) return false;
   for (let i = 0; i < n; i++) if (a.codes[i] !== b.codes[i]) return false;
   return true;
 }

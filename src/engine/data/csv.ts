@@ -3,11 +3,13 @@
 // without one, and hands each column to columns.ts, which types it, encodes it or says why it
 // is left out (never silently).
 import Papa from 'papaparse';
-import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
 import { sha256Hex, tabularFingerprint } from './fingerprint';
 import { decodeUtf8Strict } from './text';
 import type { DroppedColumn, ParseOptions, TabularDataset } from './types';
-import { analyse, encodeColumn, encodeLabel, isMissing, plural, round, sameCodes, type Analysis, type Encoder } from './columns';
+import { analyse, codesKey, encodeColumn, encodeLabel, isMissing, plural, round, sameCodes, type Analysis, type Encoder } from './columns';
+
+type Limits = ReturnType<typeof limitsOf>;
 
 interface Table {
   header: string[];
@@ -19,7 +21,7 @@ interface Table {
 }
 
 /** Splits the text into columns, checking that every row has as many fields as the header. */
-function readTable(text: string, name: string, onProgress?: ParseOptions['onProgress']): Table {
+function readTable(text: string, name: string, limits: Limits, onProgress?: ParseOptions['onProgress']): Table {
   let header: string[] | undefined;
   const columns: string[][] = [];
   const cursors: number[] = []; // text offset where each row (header included) ends
@@ -47,6 +49,10 @@ function readTable(text: string, name: string, onProgress?: ParseOptions['onProg
         return fail(new DatasetError('bad-csv', `line ${line}: ${quoteError.message.toLowerCase()} in ${name}`, `line ${line}`), parser);
       }
       if (header === undefined) {
+        // Budgets as the table is read, before it is held: columns at the header, rows and cells per row.
+        if (row.length > limits.csvColumns) {
+          return fail(overBudget({ file: name, quantity: 'columns', value: row.length, limit: limits.csvColumns, fix: 'keep fewer columns (select the ones to train on)', where: 'line 1' }), parser);
+        }
         header = row;
         for (let c = 0; c < row.length; c++) columns.push([]);
       } else if (row.length !== header.length) {
@@ -54,6 +60,11 @@ function readTable(text: string, name: string, onProgress?: ParseOptions['onProg
         const line = lineAt(rowStart(cursors.length));
         return fail(new DatasetError('ragged-row', `line ${line}: expected ${header.length} fields, found ${row.length}`, `line ${line}`), parser);
       } else {
+        const rows = columns[0]!.length + 1;
+        if (rows > limits.csvRows) return fail(overBudget({ file: name, quantity: 'rows', value: rows, limit: limits.csvRows, fix: 'use a sample of the rows' }), parser);
+        if (rows * header.length > limits.csvCells) {
+          return fail(overBudget({ file: name, quantity: 'cells', value: rows * header.length, extra: `(${rows} rows x ${header.length} columns, counted so far)`, limit: limits.csvCells, fix: 'use fewer rows or columns' }), parser);
+        }
         for (let c = 0; c < row.length; c++) columns[c]!.push(row[c]!.trim());
       }
       cursors.push(r.meta.cursor);
@@ -103,7 +114,8 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   const text = decodeUtf8Strict(bytes, name, 'a text CSV file');
   if (text.trim() === '') throw new DatasetError('empty', `${name} is empty`, `file ${name}`);
   const notes: string[] = [];
-  const table = readTable(text, name, options.onProgress);
+  const limits = limitsOf(options);
+  const table = readTable(text, name, limits, options.onProgress);
   const header = cleanHeader(table.header, notes);
   const li = pickLabel(header, options.label, name);
   const labelName = header[li]!;
@@ -123,12 +135,18 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
 
   const labelColumn = analyse(columns[li]!);
   const label = encodeLabel(columns[li]!, labelName, options.task, line);
+  if (label.classes.length > limits.classes) {
+    throw overBudget({
+      file: name, quantity: `classes in the label ${labelName}`, value: label.classes.length, limit: limits.classes,
+      fix: 'choose another label, group rare classes together, or predict a number with task regression',
+    });
+  }
   const dropped: DroppedColumn[] = [];
   const encoders: Encoder[] = [];
   // Leaks and duplicates: a feature that is a one-to-one relabelling of the label (titanic's
   // `alive` = yes/no for survived = 1/0) teaches nothing and fakes 100% accuracy; one that
   // relabels an earlier kept column (`class` First/Second/Third = `pclass` 1/2/3) adds nothing.
-  const kept: { col: string; a: Analysis }[] = [];
+  const kept = new Map<number, { col: string; a: Analysis }[]>(); // by codesKey: no pairwise search
   header.forEach((col, c) => {
     if (c === li) return;
     const a = analyse(columns[c]!);
@@ -138,9 +156,11 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
     }
     const e = encodeColumn(col, columns[c]!, a, line, notes);
     if (typeof e === 'string') return dropped.push({ column: col, reason: e });
-    const twin = kept.find((k) => sameCodes(k.a, a));
+    const key = codesKey(a);
+    const same = key === null ? undefined : kept.get(key);
+    const twin = same?.find((k) => sameCodes(k.a, a));
     if (twin) return dropped.push({ column: col, reason: `same information as column ${twin.col} (one-to-one)` });
-    kept.push({ col, a });
+    if (key !== null) kept.set(key, [...(same ?? []), { col, a }]);
     encoders.push(e);
   });
   const featureNames = encoders.flatMap((e) => e.names);
@@ -150,6 +170,13 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   }
 
   const numRows = keep.length, numFeatures = featureNames.length;
+  // One-hot columns multiply: checked before the feature matrix is allocated.
+  if (numRows * numFeatures > limits.tabularValues) {
+    throw overBudget({
+      file: name, quantity: 'feature values', value: numRows * numFeatures, extra: `(${numRows} rows x ${numFeatures} features after one-hot encoding)`,
+      limit: limits.tabularValues, fix: 'use fewer rows, or leave out columns with many distinct values',
+    });
+  }
   const x = new Float32Array(numRows * numFeatures);
   for (let r = 0; r < numRows; r++) {
     let at = r * numFeatures;
@@ -163,10 +190,25 @@ export async function parseCsv(bytes: Uint8Array, name: string, options: ParseOp
   );
   const sha = await sha256Hex(bytes);
   const ds: TabularDataset = {
-    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, task: label.task,
+    kind: 'tabular', x, numRows, numFeatures, featureNames, labelName, columns: header, task: label.task,
     y: label.y, classes: label.classes, dropped, notes,
     fingerprint: tabularFingerprint(sha, { rows: numRows, features: numFeatures, label: labelName, task: label.task, classes: label.classes.length }),
   };
   if (label.labelStats) ds.labelStats = label.labelStats;
   return ds;
+}
+
+/**
+ * Up to `rows` complete data rows from the start of a CSV, for a preview, reading at most `window`
+ * bytes: rows cut by the window (or by a header longer than it) are left out, never shown
+ * truncated. The columns come from the parsed dataset (TabularDataset.columns), not from here:
+ * a 20,000-column header does not fit 64 KB.
+ */
+export function csvSample(bytes: Uint8Array, numColumns: number, rows = 5, window = 64 * 1024): string[][] {
+  const whole = bytes.length <= window;
+  const text = new TextDecoder().decode(bytes.subarray(0, window));
+  const parsed = Papa.parse<string[]>(text, { preview: rows + 2, skipEmptyLines: true }).data;
+  // With fewer rows than asked for in a cut window, the last one may be cut short.
+  const complete = whole || parsed.length === rows + 2 ? parsed.slice(1) : parsed.slice(1, -1);
+  return complete.filter((r) => r.length === numColumns).slice(0, rows);
 }

@@ -5,7 +5,8 @@
 // in the CLI the same tensor (and the same fingerprint-to-tensor mapping on resume).
 // Other formats (JPEG, GIF, WebP, BMP) use createImageBitmap + OffscreenCanvas where they exist.
 import { decode as decodePng, hasPngSignature } from 'fast-png';
-import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
+import { imageDimensions, pngDataFits } from './image-header';
 import { contentHash, imageFingerprint } from './fingerprint';
 import { isJunkPath, normalisePath } from './zip';
 import type { DataFile, ImageDataset, ImageDecoder, ParseOptions } from './types';
@@ -209,11 +210,17 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
   if (classes.length < 2) {
     throw new DatasetError('too-few-classes', `found images for only one class ("${classes[0]}"); put each class in its own folder, at least 2`);
   }
+  const limits = limitsOf(options);
+  if (classes.length > limits.classes) {
+    throw overBudget({ file: 'the images', quantity: 'classes (class folders)', value: classes.length, limit: limits.classes, fix: 'group the images into fewer class folders' });
+  }
   for (const c of classes) {
     if (parentsOf.get(c)!.size > 1) notes.push(`class ${c}: images from ${parentsOf.get(c)!.size} folders named ${c} merged`);
   }
   const items = classes.flatMap((c, ci) => byClass.get(c)!.sort((a, b) => lexical(a.path, b.path)).map((f) => ({ ...f, ci })));
   checkSize(items.reduce((s, f) => s + f.bytes.length, 0), options.maxBytes ?? DEFAULT_MAX_BYTES, `the ${items.length} images`, items.length > 1);
+
+  checkPixels(items, limits);
 
   const { height, width } = options.imageSize ?? { height: 28, width: 28 };
   const channels = options.channels ?? 3;
@@ -251,6 +258,33 @@ export async function parseImages(files: DataFile[], options: ParseOptions = {},
     kind: 'image', x, numImages: items.length, height, width, channels, y, classes, notes,
     fingerprint: imageFingerprint(hash, { images: items.length, height, width, channels, classes: classes.length }),
   };
+}
+
+/**
+ * The pixel budgets, from each image's header, before any image is decoded: decoding holds about
+ * 28 bytes per pixel at once (RGBA bytes, then floats), so one 20000x20000 PNG of a few KB would
+ * take over 10 GB. Headers this cannot read are left to the decoder, which reports the file.
+ */
+function checkPixels(items: { path: string; bytes: Uint8Array }[], limits: { imagePixels: number; totalPixels: number }): void {
+  let total = 0;
+  for (const { path, bytes } of items) {
+    const format = sniffImageFormat(bytes);
+    const d = imageDimensions(bytes, format);
+    if (!d) continue;
+    const pixels = d.width * d.height;
+    if (pixels > limits.imagePixels) {
+      const side = Math.floor(Math.sqrt(limits.imagePixels));
+      throw overBudget({ file: path, quantity: 'pixels', value: pixels, extra: `(${d.width} x ${d.height})`, limit: limits.imagePixels, per: 'per image', fix: `nothing was decoded; scale it down to ${side} x ${side} or less, or leave it out` });
+    }
+    // The header is small but the data is not: a PNG whose data inflates past what its header needs.
+    if (format === 'PNG' && !pngDataFits(bytes)) {
+      throw new DatasetError('over_budget', `${path}: its image data inflates past what its ${d.width} x ${d.height} header needs (a damaged or malicious file), so it was not decoded; save the image again`, `file ${path}`, { file: path, quantity: 'inflated image data' });
+    }
+    total += pixels;
+    if (total > limits.totalPixels) {
+      throw overBudget({ file: `the ${items.length} images`, quantity: 'pixels', value: total, extra: `(counted up to ${path})`, limit: limits.totalPixels, per: 'for all images', fix: 'nothing was decoded; scale the images down or use fewer', where: `file ${path}` });
+    }
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Entry point of the data layer: whatever a person dropped (or named on the command line) ->
 // one Dataset. Pure TS over bytes, so the worker and the CLI call exactly this.
 import { parseCsv } from './csv';
-import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
 import { isImagePath, parseImages } from './images';
 import { parseText } from './text';
 import { isJunkPath, normalisePath, unzipFiles } from './zip';
@@ -10,7 +10,7 @@ import type { DataFile, Dataset, ParseOptions } from './types';
 
 export * from './types';
 export { DatasetError, isDatasetError, DEFAULT_MAX_BYTES, type DatasetErrorCode } from './errors';
-export { parseCsv } from './csv';
+export { parseCsv, csvSample } from './csv';
 export { looksLikeIdName, isMissing } from './columns';
 export { parseText, decodeUtf8Strict, findInvalidUtf8 } from './text';
 export { parseImages, defaultImageDecoder, decodePngRgba, resizeArea, isImagePath, IMAGE_EXTENSIONS } from './images';
@@ -57,6 +57,8 @@ export async function parseDataset(files: DataFile[], options: ParseOptions = {}
   const name = baseName(single.path);
   if (kind === 'images') {
     const n = files.length;
+    const maxFiles = limitsOf(options).files;
+    if (n > maxFiles) throw overBudget({ file: 'the dropped folder', quantity: 'files', value: n, limit: maxFiles, fix: 'drop a smaller sample, or a zip of it' });
     checkSize(files.reduce((s, f) => s + f.bytes.length, 0), maxBytes, `the ${n} dropped file${n === 1 ? '' : 's'}`, n > 1);
     return parseImages(files, options);
   }
@@ -76,7 +78,7 @@ async function parseFile(kind: Exclude<InputKind, 'images'>, single: DataFile, n
       return parseText(single.bytes, name, options);
     case 'zip': {
       checkSize(single.bytes.length, maxBytes, name);
-      const inner = unzipFiles(single.bytes, name, maxBytes);
+      const inner = unzipFiles(single.bytes, name, maxBytes, limitsOf(options).files);
       const sha = await sha256Hex(single.bytes);
       if (inner.some((f) => isImagePath(f.path))) return parseImages(inner, options, sha);
       // A zip holding just one CSV or text file is read as that file (fingerprint: the inner file).
@@ -98,7 +100,7 @@ async function parseFile(kind: Exclude<InputKind, 'images'>, single: DataFile, n
 function namingFile(e: unknown, name: string): unknown {
   if (!(e instanceof DatasetError) || e.message.startsWith(name) || e.message.includes(` in ${name}`)) return e;
   const message = /^line \d+:/.test(e.message) ? `${name}, ${e.message}` : `${name}: ${e.message}`;
-  return new DatasetError(e.code, message, e.where ?? `file ${name}`);
+  return new DatasetError(e.code, message, e.where ?? `file ${name}`, e.details);
 }
 
 const baseName = (path: string): string => normalisePath(path).split('/').pop() || path;

@@ -2,7 +2,7 @@
 // CSV reader shares. Vocabulary entries are whole code points (an emoji is one token, not two
 // UTF-16 halves), sorted by code point so the id of a character never depends on where in the
 // text it first appears.
-import { DatasetError, DEFAULT_MAX_BYTES, checkSize } from './errors';
+import { DatasetError, DEFAULT_MAX_BYTES, checkSize, limitsOf, overBudget } from './errors';
 import { textFingerprint, sha256Hex } from './fingerprint';
 import type { ParseOptions, TextDataset } from './types';
 
@@ -87,6 +87,14 @@ export async function parseText(bytes: Uint8Array, name: string, options: ParseO
     count++;
     i += cp > 0xffff ? 2 : 1;
   }
+  const maxChars = limitsOf(options).textCharacters;
+  if (count > maxChars) throw overBudget({ file: name, quantity: 'characters', value: count, limit: maxChars, fix: 'use the first part of the text' });
+  // One character cannot be predicted from anything (a model needs at least two classes): say so
+  // here, not as the "oneHot: depth must be >=2" of the first training step.
+  if (seen.size < 2) {
+    const c = JSON.stringify(String.fromCodePoint([...seen][0]!));
+    throw new DatasetError('one_character', `${name} has only one distinct character (${c}, ${count} times): there is nothing to predict; use a text with at least two different characters`, `file ${name}`);
+  }
   const codePoints = [...seen].sort((a, b) => a - b);
   const idOf = new Map<number, number>();
   codePoints.forEach((cp, id) => idOf.set(cp, id));
@@ -99,7 +107,6 @@ export async function parseText(bytes: Uint8Array, name: string, options: ParseO
   }
   options.onProgress?.(1, 'reading text');
   const vocab = codePoints.map((cp) => String.fromCodePoint(cp));
-  if (vocab.length < 2) notes.push(`only one distinct character (${JSON.stringify(vocab[0])}): nothing to learn`);
   notes.unshift(`${count} characters, vocabulary of ${vocab.length}`);
   const sha = await sha256Hex(bytes);
   return { kind: 'text', ids, vocab, notes, fingerprint: textFingerprint(sha, { characters: count, vocab: vocab.length }) };

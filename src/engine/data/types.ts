@@ -1,3 +1,4 @@
+import type { INPUT_LIMITS } from '../defaults';
 // Datasets as plain typed arrays: no tensors, no DOM, no Node APIs. The trainer uploads them
 // to the device once (see src/engine/trainer.ts); parsing happens in the worker or the CLI.
 
@@ -34,6 +35,8 @@ export interface TabularDataset {
   /** one name per feature column of x (one-hot columns are named `col=value`). */
   featureNames: string[];
   labelName: string;
+  /** every column of the file, label included, in file order (header names as cleaned: blanks named, repeats numbered). */
+  columns?: string[];
   task: TaskKind;
   /** classification: class index per row (Int32Array); regression: target value per row (Float32Array, standardised). */
   y: Int32Array | Float32Array;
@@ -86,6 +89,8 @@ export interface ParseOptions {
   onProgress?: (fraction: number, what: string) => void;
   /** size budget over all input bytes (uncompressed, for a zip); default 256 MiB. */
   maxBytes?: number;
+  /** budgets to use instead of INPUT_LIMITS (engine/defaults.ts), e.g. smaller ones in tests. */
+  limits?: Partial<Record<keyof typeof INPUT_LIMITS, number>>;
   /** images: decoder to use instead of the default (PNG via fast-png, others via the browser). */
   imageDecoder?: ImageDecoder;
 }

@@ -1,7 +1,8 @@
 // Fused optimizer kernels for tfjs' WebGPU backend (the speed issue: tfjs runs one kernel per
 // op, and AdamW alone was 88 of an MLP step's 159 dispatches). AdamW's update becomes 3
 // dispatches per parameter (new m, new v, new weights; a WebGPU program has one output, so the
-// weights' program recomputes m and v inline) instead of 14-16. Elementwise, no atomics: the
+// weights' program recomputes m and v inline) instead of 14-16; SGD with momentum and Lion 2
+// (new slot, new weights) instead of 3-9. Elementwise, no atomics: the
 // same inputs give the same bits every time, so resume stays bit-identical. The numbers are
 // not bit-identical to the unfused ops (a shader may contract a*b+c into one fused
 // multiply-add): within float tolerance (test/browser/engine-webgpu.test.ts). Turned off with
@@ -9,6 +10,8 @@
 // of backend does. No import of the WebGPU package: the CLI loads this file too.
 import * as tf from '@tensorflow/tfjs';
 import type { AdamWConfig } from './adamw';
+import type { LionConfig } from './lion';
+import type { SgdConfig } from './sgd';
 import type { ParamInput, ParamOutput } from './types';
 
 interface Program {
@@ -78,5 +81,40 @@ export function fusedAdamW(cfg: AdamWConfig, lr: number, t: number): (p: ParamIn
           if (uniforms.decay > 0.0) { w2 = w2 - uniforms.decay * D[index]; }
           setOutputAtIndex(index, w2);`);
     return { w: w2, slots: { m, v } };
+  };
+}
+
+/** SGD with momentum (sgd.ts): the buffer, then the weights (recomputing the buffer inline). */
+export function fusedSgd(cfg: SgdConfig, lr: number): (p: ParamInput) => ParamOutput {
+  const mu: [string, number][] = [['mu', cfg.momentum]];
+  return ({ g, w, slots, decay }) => {
+    const decayBy = decay && cfg.weightDecay > 0 ? lr * cfg.weightDecay : 0;
+    const tail: [string, number][] = [['lr', lr], ['decay', decayBy]];
+    const update = `
+          var w2 = C[index] - uniforms.lr * step;
+          if (uniforms.decay > 0.0) { w2 = w2 - uniforms.decay * C[index]; }
+          setOutputAtIndex(index, w2);`;
+    if (cfg.momentum > 0) {
+      const b = run('tabtrain_sgd_buf', [g, slots.momentum], mu, 'setOutputAtIndex(index, uniforms.mu * B[index] + A[index]);');
+      const w2 = run('tabtrain_sgd_w', [g, slots.momentum, w], [...mu, ...tail], `let step = uniforms.mu * B[index] + A[index];${update}`);
+      return { w: w2, slots: { momentum: b } };
+    }
+    // no momentum: A = g, B = w; the same update with C read as B
+    const none: Record<string, tf.Tensor> = {};
+    return { w: run('tabtrain_sgd_plain', [g, w], tail, `let step = A[index];${update.replaceAll('C[index]', 'B[index]')}`), slots: none };
+  };
+}
+
+/** Lion (lion.ts): the momentum, then the weights (from the old momentum). */
+export function fusedLion(cfg: LionConfig, lr: number): (p: ParamInput) => ParamOutput {
+  const betas: [string, number][] = [['b1', cfg.beta1], ['omb1', 1 - cfg.beta1], ['b2', cfg.beta2], ['omb2', 1 - cfg.beta2]];
+  return ({ g, w, slots, decay }) => {
+    const m = run('tabtrain_lion_m', [g, slots.m], betas, 'setOutputAtIndex(index, uniforms.b2 * B[index] + uniforms.omb2 * A[index]);');
+    const wd = decay && cfg.weightDecay > 0 ? cfg.weightDecay : 0;
+    const w2 = run('tabtrain_lion_w', [g, slots.m, w], [...betas, ['lr', lr], ['wd', wd]], `
+          var step = sign(uniforms.b1 * B[index] + uniforms.omb1 * A[index]);
+          if (uniforms.wd > 0.0) { step = step + uniforms.wd * C[index]; }
+          setOutputAtIndex(index, C[index] - uniforms.lr * step);`);
+    return { w: w2, slots: { m } };
   };
 }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BETA1, BETA2, LR, WEIGHT_DECAY } from './fields-common';
 import type { OptimizerDef } from './types';
 import { zeroSlots } from './zeros';
+import { fusedLion } from './fused-webgpu';
 
 export interface LionConfig {
   kind: 'lion';
@@ -32,6 +33,7 @@ export const lion: OptimizerDef<LionConfig> = {
   validate: () => null,
   slots: () => ['m'],
   init: (cfg, shape) => zeroSlots(lion.slots(cfg), shape),
+  fused: (cfg, lr) => (tf.getBackend() === 'webgpu' ? fusedLion(cfg, lr) : null),
   update(cfg, lr) {
     const lrT = tf.scalar(lr);
     const b1 = tf.scalar(cfg.beta1);

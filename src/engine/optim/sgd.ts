@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LR, WEIGHT_DECAY } from './fields-common';
 import type { OptimizerDef } from './types';
 import { zeroSlots } from './zeros';
+import { fusedSgd } from './fused-webgpu';
 
 export interface SgdConfig {
   kind: 'sgd';
@@ -23,6 +24,7 @@ export const sgd: OptimizerDef<SgdConfig> = {
   validate: () => null,
   slots: (cfg) => (cfg.momentum > 0 ? ['momentum'] : []),
   init: (cfg, shape) => zeroSlots(sgd.slots(cfg), shape),
+  fused: (cfg, lr) => (tf.getBackend() === 'webgpu' ? fusedSgd(cfg, lr) : null),
   update(cfg, lr) {
     const lrT = tf.scalar(lr);
     const mu = tf.scalar(cfg.momentum);
