@@ -20,6 +20,7 @@ from .config import ConfigError, make_config
 from .data import DatasetError, load_dataset, num_samples
 from .models import TabtrainModel, buffer_defs, init_values, param_defs, positions
 from .optim import FIELDS, apply_freeze, slot_names
+from .plain import PlainError, check_fit, choose_model, foreign_names
 from .rng import Cursor, Rng, split_sizes, steps_to_epochs
 from .trainer import Run, RunError, new_run_id, validate_state
 
@@ -418,27 +419,47 @@ def new_state(config, ds, tensors, lineage):
 
 
 def read_weights(path):
-    """model.* tensors from a .ckpt, or from a plain safetensors file (PyTorch) named model.<path>."""
-    if path.endswith(".safetensors"):
-        from safetensors.numpy import load_file
-
+    """model.* tensors from a .ckpt, or from a plain safetensors file (no tabtrain metadata, e.g.
+    from PyTorch) whose tensors are named model.<path>: (tensors, parent state or None, metadata).
+    As the TypeScript CLI decides: by content, the strict .ckpt decoder first."""
+    try:
+        ck = read_checkpoint(path)
+        return {k: v for k, v in ck.tensors.items() if k.startswith("model.")}, validate_state(ck.state), None
+    except RunError as err:
+        if not os.path.isfile(path):
+            raise
+        with open(path, "rb") as f:
+            data = f.read()
         try:
-            t = load_file(path)
-        except Exception as e:  # noqa: BLE001 - safetensors raises several types
-            raise RunError("cannot read %s as safetensors: %s" % (path, e)) from None
-        model = {k: v.astype(np.float32) for k, v in t.items() if k.startswith("model.")}
-        if not model:
-            raise RunError("%s has no tensors named model.<path>" % path)
-        return model, None
-    ck = read_checkpoint(path)
-    return {k: v for k, v in ck.tensors.items() if k.startswith("model.")}, validate_state(ck.state)
+            decode_ckpt(data)
+        except CkptError as e:
+            if e.code != "wrong_format" or len(data) < 9 or data[8:9] != b"{":
+                raise err from None
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, "np") as f:
+            meta = f.metadata() or {}
+            t = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:  # noqa: BLE001 - safetensors raises several types
+        raise RunError("cannot read %s as safetensors: %s" % (path, e)) from None
+    foreign = foreign_names(list(t))
+    if foreign:
+        shown = ", ".join(json.dumps(n)[:60] for n in foreign[:8]) + (", ... (%d in all)" % len(foreign) if len(foreign) > 8 else "")
+        raise RunError("%s is neither a tabtrain checkpoint nor weights named model.<path> in tabtrain's layout: unknown tensor names %s (see docs/cli.md \"fresh from plain weights\")" % (path, shown))
+    if not t:
+        raise RunError("%s has no tensors" % path)
+    if not all(np.issubdtype(v.dtype, np.floating) for v in t.values()):
+        raise RunError("%s: only float tensors are weights" % path)
+    return {k: v.astype(np.float32) for k, v in t.items()}, None, meta
 
 
 def cmd_train(a, fresh=False):
     check_out(a.out, a.overwrite, a.checkpoint if fresh else None)
     parent_state, weights = None, {}
+    meta = None
     if fresh:
-        weights, parent_state = read_weights(a.checkpoint)
+        weights, parent_state, meta = read_weights(a.checkpoint)
     data_opts = {k: v for k, v in (("label", a.label), ("task", a.task)) if v is not None}
     if a.image_size is not None:
         data_opts["imageSize"] = {"height": a.image_size, "width": a.image_size}
@@ -447,9 +468,13 @@ def cmd_train(a, fresh=False):
     ds = load_dataset(a.data, a.label, a.task, data_opts.get("imageSize"), data_opts.get("channels"))
     base = parent_state["config"]["model"] if parent_state else None
     o = _options(a)
-    if fresh and base is None and "family" not in o:
-        o["family"] = {"tabular": "mlp", "image": "cnn", "text": "charlm"}[ds["kind"]]
+    said, square = None, []
+    if meta is not None:  # plain weights: no config to keep (plain.py)
+        o, said = choose_model(weights, ds["kind"], o)
     config = make_config(ds, o, data_opts, base)
+    if meta is not None:
+        expected = [("model." + d[0], d[1]) for d in param_defs(config["model"])] + [("model." + d[0], d[1]) for d in buffer_defs(config["model"])]
+        square = check_fit(weights, meta, expected, a.checkpoint, config["model"]["family"])
     tensors, loaded, reinit = {}, [], []
     for name, shape, init, _ in param_defs(config["model"]):
         w = weights.get("model." + name)
@@ -474,6 +499,11 @@ def cmd_train(a, fresh=False):
     state = new_state(config, ds, tensors, lineage)
     device, _ = setup_distributed(a.device)
     run = Run(state, tensors, ds, device)
+    if said:
+        # always, as the TypeScript CLI: where the model came from is not progress
+        say("fresh from plain weights %s: %s" % (a.checkpoint, said))
+        if square:
+            say("  note: square kernels loaded as [in, out], their layout cannot be told from the shape: %s (a file from PyTorch's [out, in] says __metadata__ layout=torch)" % ", ".join(square))
     if fresh:
         say("fresh from %s: loaded %s; re-initialised %s" % (a.checkpoint, ", ".join(loaded) or "nothing", ", ".join(reinit) or "nothing"), a.quiet)
     run_and_save(run, config["target"], a.out, a.checkpoint_every, a.quiet, segment_of(run, device))
@@ -585,7 +615,7 @@ def main(argv=None):
         msg = str(e)
         sys.stderr.write("tabtrain: %s\n%s\n" % (msg, USAGE.splitlines()[0]))
         return 2
-    except (RunError, CkptError, DatasetError, ConfigError, ValueError) as e:
+    except (RunError, CkptError, DatasetError, ConfigError, PlainError, ValueError) as e:
         if os.environ.get("TABTRAIN_DEBUG"):
             raise
         sys.stderr.write("tabtrain: %s\n" % e)

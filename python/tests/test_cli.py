@@ -50,6 +50,36 @@ def test_fresh_from_plain_safetensors_and_transposed_kernel_refused(tmp_path, py
     assert r.returncode == 1 and "transpose" in r.stderr and "Traceback" not in r.stderr
 
 
+
+def test_fresh_from_plain_weights_as_the_typescript_cli(tmp_path, py):
+    """docs/cli.md "Fresh from plain weights": sizes inferred and said, unknown names refused
+    naming them, a file saying layout=torch refused even for a square kernel; the same lines
+    as `tabtrain fresh` (test/unit/fresh-plain.test.ts)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from tabtrain.models import TabtrainModel, init_values, param_defs
+
+    spec = {"family": "mlp", "inputSize": 4, "hidden": [12, 12], "outputSize": 3, "dropout": 0}
+    m = TabtrainModel(spec, {n: init_values(n, s, i, 7) for n, s, i, _ in param_defs(spec)})
+    sd = {"model." + n: m.tensor(n).detach().contiguous() for n in m.param_names}
+    save_file(sd, str(tmp_path / "w.safetensors"))
+    lines = []
+    for side, run in (("py", py), ("ts", tabtrain_ts)):
+        r = _ok(run("fresh", str(tmp_path / "w.safetensors"), "--data", IRIS, "--steps", "1", "--out", str(tmp_path / (side + ".ckpt")), "--quiet"))
+        lines.append([l for l in r.stderr.splitlines() if l.startswith(("fresh from plain", "  note:"))])
+    assert lines[0] == lines[1] and "--hidden 12,12 (inferred from the shapes)" in lines[0][0]
+    assert read_ckpt(str(tmp_path / "py.ckpt")).state["config"]["model"]["hidden"] == [12, 12]
+    save_file(sd, str(tmp_path / "t.safetensors"), metadata={"layout": "torch"})
+    save_file({"fc1.weight": torch.zeros(12, 4)}, str(tmp_path / "u.safetensors"))
+    save_file(dict(sd, **{"model.extra.scale": torch.zeros(3)}), str(tmp_path / "x.safetensors"))
+    for f, want in (("t", "the file says its kernels are in PyTorch's layout"), ("u", 'unknown tensor names "fc1.weight"'), ("x", "tensors the mlp model has no place for: model.extra.scale")):
+        errs = [run("fresh", str(tmp_path / (f + ".safetensors")), "--data", IRIS, "--steps", "1", "--out", str(tmp_path / "n.ckpt")) for run in (py, tabtrain_ts)]
+        assert all(r.returncode == 1 and want in r.stderr and "Traceback" not in r.stderr for r in errs), (f, [r.stderr for r in errs])
+        msg = [[l for l in r.stderr.splitlines() if l.startswith("tabtrain: ")][-1] for r in errs]
+        assert msg[0][len("tabtrain: "):] == msg[1][len("tabtrain: error: "):], f  # the same message
+
+
 def test_predict(tmp_path, py):
     import json
 

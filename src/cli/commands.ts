@@ -244,8 +244,10 @@ export const SPECS: Record<Command, CommandSpec> = {
     sections: RESUME_SECTIONS,
   },
   fresh: {
-    synopsis: 'tabtrain fresh FILE.ckpt --data FILE (--out NEW.ckpt | --save-dir DIR) [options]',
-    what: "A new run that starts from the checkpoint's weights (matching tensors loaded, the rest re-initialised) and records the parent.",
+    synopsis: 'tabtrain fresh FILE.ckpt|WEIGHTS.safetensors --data FILE (--out NEW.ckpt | --save-dir DIR) [options]',
+    what:
+      "A new run that starts from the checkpoint's weights (matching tensors loaded, the rest re-initialised) and records the parent. " +
+      'A plain safetensors file (e.g. from PyTorch) works when its tensors are named model.<path> in tabtrain\'s layout: --model and the sizes come from the options, else from the shapes (said which); a kernel in PyTorch\'s [out, in] layout is refused.',
     sections: newRunSections('fresh'),
   },
   inspect: { synopsis: 'tabtrain inspect FILE.ckpt [--json]', what: 'Prints what a checkpoint holds, without training.', sections: INSPECT_SECTIONS },

@@ -7,6 +7,7 @@ export { decodeCkpt, encodeCkpt } from '../ckpt/format';
 export { makeConfig } from '../engine/config';
 export { parseDataset } from '../engine/data';
 export { freshSession, resumeConfig, resumeSession, runSession } from '../engine/session';
+export { plainFreshSession } from '../engine/plain-fresh';
 export { validateState } from '../engine/state';
 export { Trainer } from '../engine/trainer';
 export { freshReportLines, parentEncoding } from '../engine/fresh';

@@ -11,7 +11,7 @@ import { checkSaveDir, lastValLoss, newest, SaveDir, scanDir } from './savedir';
 import { statSync } from 'node:fs';
 import { errorLines, exitStatus } from './exit';
 import { printable, printableJson, printableLines } from './terminal';
-import { CkptError, ResumeRefused, TabtrainError, withPrefix } from '../errors';
+import { CkptError, hasCode, ResumeRefused, TabtrainError, withPrefix } from '../errors';
 
 type Engine = typeof import('./engine-bundle');
 
@@ -201,7 +201,14 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
   if (saveDir !== undefined) checkSaveDir(saveDir, checks);
   const wrote = [out, saveDir === undefined ? undefined : `${saveDir}/`].filter((x) => x !== undefined).join(' and ');
   const engine = await loadEngine();
-  const parent = parentPath === undefined ? null : (await loadCkpt(parentPath)).contents;
+  let parent = null;
+  let plain = null; // fresh from a plain safetensors file (no tabtrain metadata): cli/plain-fresh.ts
+  try {
+    parent = parentPath === undefined ? null : (await loadCkpt(parentPath)).contents;
+  } catch (e) {
+    if (command !== 'fresh' || !hasCode(e, 'wrong_format')) throw e;
+    plain = (await import('./plain-fresh')).readPlainWeights(parentPath!, e);
+  }
   // The checkpoint's state, checked once: resume reads its position, parse options and config.
   const saved = resumeOpts ? engine.validateState(parent!.state) : null;
   const backend = await useNodeBackend(engine, flags, saved?.backend);
@@ -243,7 +250,12 @@ async function train(command: 'train' | 'resume' | 'fresh', positionals: string[
     }
     if (!quiet) err(`resuming at step ${trainer.step}, epoch ${trainer.epoch}, sample ${trainer.indexInEpoch} of the epoch`);
   } else {
-    trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, device, { freezeKnown: flags['freeze-known'] === true });
+    if (plain) {
+      const p = engine.plainFreshSession(plain, parentPath!, dataset, overrides!, parseOpts, device);
+      trainer = p.trainer;
+      err(`fresh from plain weights ${parentPath}: ${p.said}`);
+      if (p.fit.square.length) err(`  note: square kernels loaded as [in, out], their layout cannot be told from the shape: ${p.fit.square.join(', ')} (a file from PyTorch's [out, in] says __metadata__ layout=torch)`);
+    } else trainer = engine.freshSession(parent!, dataset, overrides!, parseOpts, device, { freezeKnown: flags['freeze-known'] === true });
     for (const line of engine.freshReportLines(trainer.freshReport!)) err(line);
     if (trainer.config.freezeRows) err(`frozen (--freeze-known): the known rows of ${Object.keys(trainer.config.freezeRows).join(', ')}`);
   }

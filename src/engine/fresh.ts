@@ -31,10 +31,13 @@ export function stateKeys(state: StateMeta): KeysFn {
   return (by) => (labels && labels.length && ((by === 'vocab') === text) && by !== 'feature' ? labels : undefined);
 }
 
-/** What a fresh run of `spec` on `ds` takes from `parent` (no tensor data read). */
-export function freshPlanFor(parent: CkptContents, state: StateMeta, spec: ModelSpec, ds: Dataset) {
+/**
+ * What a fresh run of `spec` on `ds` takes from `parent` (no tensor data read). `state` null:
+ * plain weights (no tabtrain state), whose rows have no names: tensors load by shape only.
+ */
+export function freshPlanFor(parent: CkptContents, state: StateMeta | null, spec: ModelSpec, ds: Dataset) {
   const model = parent.tensors.filter((t) => t.name.startsWith('model.'));
-  return planFresh(model, modelTensors(spec), axesOf(spec), stateKeys(state), datasetKeys(ds));
+  return planFresh(model, modelTensors(spec), axesOf(spec), state ? stateKeys(state) : () => undefined, datasetKeys(ds));
 }
 
 /** Without the copy maps: what a report shows (plain data, crosses the worker boundary). */

@@ -5,7 +5,7 @@ import { checkResumeCompat, compareFingerprints } from '../ckpt/compat';
 import { applyFreshPlan, freshPlanFor, reportOf } from './fresh';
 import type { FreshReport } from './fresh-map';
 import { deviceRowFreeze, type RowFreeze } from './freeze-rows';
-import type { CkptContents } from '../ckpt/types';
+import type { CkptContents, CkptTensor } from '../ckpt/types';
 import { configureDeterminism } from './backend';
 import { checkModelBudget } from './budget';
 import type { RunConfig, Target } from './config';
@@ -35,6 +35,8 @@ export interface TrainerInit {
   freshFrom?: CkptContents;
   /** with freshFrom: freeze the rows carried over by meaning (--freeze-known; kept in the config). */
   freezeKnown?: boolean;
+  /** fresh from plain weights (no tabtrain state, so no parent in the lineage): engine/plain-fresh.ts. */
+  freshWeights?: CkptTensor[];
   runId?: string;
 }
 
@@ -176,11 +178,12 @@ export class Trainer {
     const { params, buffers } = initialTensors(config);
     const lineage: Lineage = { runId: init.runId ?? newRunId(), origin: 'scratch', resumedAt: [] };
     let report: FreshReport | undefined;
-    if (init.freshFrom) {
-      const parent = validateState(init.freshFrom.state);
-      const plan = freshPlanFor(init.freshFrom, parent, config.model, dataset);
+    // plain weights (a PyTorch state dict) carry no tabtrain state: no names for their rows, no parent
+    const source: CkptContents | undefined = init.freshFrom ?? (init.freshWeights ? { state: {}, tensors: init.freshWeights } : undefined);
+    if (source) {
+      const plan = freshPlanFor(source, init.freshFrom ? validateState(init.freshFrom.state) : null, config.model, dataset);
       report = reportOf(plan);
-      applyFreshPlan(plan, init.freshFrom, params, buffers);
+      applyFreshPlan(plan, source, params, buffers);
       if (init.freezeKnown) {
         if (Object.keys(plan.known).length === 0) {
           throw new ConfigError('bad_freeze', '--freeze-known: no rows carried over by meaning (no class, character or input column of the checkpoint is in this data, or the checkpoint does not record them)');
@@ -188,7 +191,10 @@ export class Trainer {
         config = { ...config, freezeRows: plan.known };
       }
       lineage.origin = 'fresh';
-      lineage.parent = { runId: parent.lineage.runId, step: parent.step, fingerprint: parent.dataset.fingerprint.sha256 };
+      if (init.freshFrom) {
+        const parent = validateState(init.freshFrom.state);
+        lineage.parent = { runId: parent.lineage.runId, step: parent.step, fingerprint: parent.dataset.fingerprint.sha256 };
+      }
     }
     const t = new Trainer(config, dataset, init.device, { params, buffers, lineage });
     t.freshReport = report;
