@@ -27,8 +27,11 @@ def test_train_from_scratch_matches_tabtrain(tmp_path, extra, py):
     assert sorted(py.tensors) == sorted(ts.tensors)
     for k in ts.tensors:
         assert np.abs(py.tensors[k] - ts.tensors[k]).max() < 1e-5, k
-    for key in ("step", "cursor", "rng", "optimizer", "dataset"):
+    for key in ("step", "cursor", "rng", "optimizer"):
         assert py.state[key] == ts.state[key], key
+    # the data schema (state version 2) is tabtrain's; the Python side does not write it yet
+    ts_dataset = {k: v for k, v in ts.state["dataset"].items() if k != "schema"}
+    assert py.state["dataset"] == ts_dataset
 
 
 def test_fresh_from_plain_safetensors_and_transposed_kernel_refused(tmp_path, py):

@@ -81,7 +81,7 @@ save_file({"model." + n: m.tensor(n).detach().contiguous() for n in m.param_name
       const t = tabtrain(['fresh', plain, '--data', IRIS, '--out', out, '--steps', '3', '--quiet']);
       expect(t.code, t.stderr).toBe(0);
       expect(t.stderr).toContain('model mlp (inferred from the tensor names), --hidden 12,8 (inferred from the shapes)');
-      expect(t.stderr).toContain('fresh from weights: loaded 6 tensors, re-initialised 0');
+      expect(t.stderr).toContain('fresh from weights: loaded 6 tensors, partly loaded 0, re-initialised 0');
       const s = stateOf(out);
       expect(s.config.model).toMatchObject({ family: 'mlp', hidden: [12, 8] });
       expect(s.step).toBe(3);
@@ -180,7 +180,7 @@ save_file({"model." + n: m.tensor(n).detach().contiguous() for n in m.param_name
     const t = tabtrain(['fresh', plain, '--data', root, '--out', join(dir, 'n.ckpt'), '--image-size', '8', '--steps', '1', '--batch-size', '4', '--quiet']);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toContain('model resnet (inferred from the tensor names), --filters 4,8 (inferred from the shapes), --blocks 2 (inferred from the shapes)');
-    expect(t.stderr).toContain(`loaded ${all.length} tensors, re-initialised 0`);
+    expect(t.stderr).toContain(`loaded ${all.length} tensors, partly loaded 0, re-initialised 0`);
   }, 60_000);
 
   it('refuses a conv kernel in PyTorch Conv2d layout with the permutation to use', () => {
