@@ -317,6 +317,11 @@ class Run:
         labels = labels_of(self.ds)
         if labels is not None:
             ds_info["labels"] = labels
+        # the data schema tabtrain wrote (state version 2) stays with the same data; Python does not make one
+        parent_ds = self.state.get("dataset") or {}
+        same_data = fp is parent_ds.get("fingerprint")
+        if same_data and "schema" in parent_ds:
+            ds_info["schema"] = parent_ds["schema"]
         state = {
             "config": self.config,
             "step": self.step,
@@ -333,6 +338,8 @@ class Run:
             "appVersion": "python-%s (torch %s)" % (__version__, torch.__version__),
             "createdAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         }
+        if "schema" in ds_info and "stateVersion" in self.state:
+            state["stateVersion"] = self.state["stateVersion"]
         return state, tensors
 
 

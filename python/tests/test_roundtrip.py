@@ -70,6 +70,9 @@ def test_back_in_the_tab_loss_falls_and_lineage_shows_three_segments(runs):
     assert "steps 0-20: tabtrain" in r.stdout
     assert "steps 20-60: pytorch" in r.stdout and "2 processes on cpu" in r.stdout
     assert "steps 60-80: tabtrain" in r.stdout
+    # the data schema tabtrain wrote survives the PyTorch stretch, so the model can still be used
+    assert s60["dataset"]["schema"] == s20["dataset"]["schema"] and s60["stateVersion"] == s20["stateVersion"]
+    assert s80["dataset"]["schema"]["classes"] == ["setosa", "versicolor", "virginica"]
 
 
 def test_cli_errors_are_one_line(tmp_path, py):
