@@ -78,7 +78,8 @@ export async function decodeCkpt(bytes: Uint8Array): Promise<CkptContents> {
   return { state, tensors };
 }
 
-function parseHeader(raw: Uint8Array): Json {
+/** The safetensors JSON header, checked as safetensors requires (also used by plain.ts). */
+export function parseHeader(raw: Uint8Array): Json {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);

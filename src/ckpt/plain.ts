@@ -11,6 +11,7 @@
 import { CkptError, formatShape, quote } from './errors';
 import type { CkptTensor } from './types';
 import { elementCount, isIndex, isPlainObject, MAX_HEADER_BYTES, normZero, type Json } from './layout';
+import { parseHeader } from './format';
 
 export interface PlainWeights {
   /** safetensors' __metadata__ (string to string), {} when absent. */
@@ -31,21 +32,7 @@ export function decodePlainSafetensors(bytes: Uint8Array): PlainWeights {
   if (n64 > BigInt(MAX_HEADER_BYTES)) throw new CkptError('bad_header_length', `header length ${n64} exceeds the ${MAX_HEADER_BYTES / 1048576} MiB limit`);
   if (n64 === 0n) throw new CkptError('bad_header_length', 'header length is 0');
   const dataStart = 8 + Number(n64);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, dataStart));
-  } catch {
-    throw new CkptError('bad_json', 'header is not valid UTF-8');
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch {
-    throw new CkptError('bad_json', 'header is not valid JSON');
-  }
-  if (!isPlainObject(header) || text[0] !== '{' || !/^ *$/.test(text.slice(text.lastIndexOf('}') + 1))) {
-    throw new CkptError('bad_header', "header must be a JSON object starting with '{' and padded only with spaces");
-  }
+  const header = parseHeader(bytes.subarray(8, dataStart)); // the .ckpt decoder's own checks
   const metadata = readMetadata(header);
   return { metadata, tensors: readTensors(header, bytes.subarray(dataStart)) };
 }
