@@ -20,7 +20,7 @@ export { copiesSettled } from './vault';
 
 export { openStore, OBJECT_STORE, type CheckpointMeta, type DatasetRecord, type RunBranch, type RunRecord, type RunStatus, type SaveResult, type Store } from './db';
 export { deleteDataset, deleteRun, getDataset, getRun, listDatasets, listRuns, putDataset, putRun } from './records';
-export { StoreError, StoreFullError, storageEstimate, type Estimate, type StoreErrorCode } from './tx';
+export { spaceWarning, StoreError, StoreFullError, storageEstimate, type Estimate, type StoreErrorCode } from './tx';
 export { DEFAULT_KEEP_PERIODIC, type Retention } from './retention';
 export { recoverFromVault, type Recovery } from './recover';
 export type { CheckpointKind } from '../engine/state';

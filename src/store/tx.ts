@@ -174,6 +174,19 @@ function diskFull(e: unknown): boolean {
 
 const ADVICE = 'Free space by deleting old runs, checkpoints or datasets (or download checkpoints as .ckpt files first), then try again.';
 
+/**
+ * A warning before storage runs out, or null: when what is free is less than room for a few more
+ * checkpoints of this size (each is written twice: the checkpoint and its safety copy, vault.ts).
+ * The estimate is the browser's: where the quota does not follow the disk (seen on a small tmpfs,
+ * docs/reliability.md) it cannot warn, and the disk-full error itself still pauses the run.
+ */
+export function spaceWarning(est: Estimate | null, checkpointBytes: number): string | null {
+  if (!est || !(est.quota > 0) || !(checkpointBytes > 0)) return null;
+  const free = Math.max(0, est.quota - est.usage);
+  if (free >= 6 * checkpointBytes) return null;
+  return `Storage is nearly full: about ${formatBytes(free)} free, and each checkpoint takes about ${formatBytes(checkpointBytes)} (twice, with its safety copy). ${ADVICE.replace(', then try again', '')}`;
+}
+
 /** Turns a failed write into a StoreError with a message a person can act on. */
 export async function writeError(e: unknown, what: string, needed: number): Promise<StoreError> {
   if (e instanceof StoreError) return e;

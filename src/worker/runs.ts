@@ -1,7 +1,7 @@
 // Active training runs in this worker: the loop, checkpoint writes into IndexedDB, and the
 // events the page draws from. One run trains at a time (one GPU); others wait paused.
 import type { CkptContents } from '../ckpt/types';
-import { getRun, putRun, saveCheckpointContents, StoreFullError, type RunRecord } from '../store';
+import { getRun, putRun, saveCheckpointContents, spaceWarning, storageEstimate, StoreFullError, type RunRecord } from '../store';
 import { confusionMatrix, generateText } from '../engine/insight';
 import { runSession } from '../engine/session';
 import type { CheckpointKind, StateMeta } from '../engine/state';
@@ -20,6 +20,8 @@ export interface ActiveRun {
   done: Promise<void>;
   /** releases the run's Web Lock (locks.ts) when the loop ends. */
   release: () => void;
+  /** the nearly-full warning was given in this session (once is enough). */
+  spaceWarned?: boolean;
 }
 
 export const active = new Map<string, ActiveRun>();
@@ -74,6 +76,13 @@ async function saveCkpt(run: ActiveRun, contents: CkptContents, kind: Checkpoint
   await updateRecord(run.id, { step: state.step, epoch: state.cursor.epoch, best });
   const c: CheckpointSummary = { ...saved.meta };
   emit(run, { type: 'checkpoint', runId: run.id, checkpoint: c });
+  if (!run.spaceWarned) {
+    const warning = spaceWarning(await storageEstimate(), saved.meta.bytes);
+    if (warning) {
+      run.spaceWarned = true;
+      emit(run, { type: 'warning', runId: run.id, message: warning });
+    }
+  }
 }
 
 /** Starts the training loop of a created or resumed trainer; returns at once. */
