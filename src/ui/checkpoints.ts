@@ -233,7 +233,8 @@ export class CheckpointBrowser {
         plan.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
       }),
       act('Try the model', async (c) => {
-        const panel = await withId(c, async (id) => new TryModel(this.ctx, id, `the ${c.kind} checkpoint at step ${c.step}`));
+        const rolling = isRolling(c.kind);
+        const panel = new TryModel(this.ctx, c.id, rolling ? `the ${c.kind} checkpoint` : `the ${c.kind} checkpoint at step ${c.step}`, rolling ? { runId: run.id, kind: c.kind } : undefined);
         replace(this.detail, panel.el);
         panel.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
       }),

@@ -1,7 +1,7 @@
 // "Try the model" (issue 11, item 7): a form of the checkpoint's input columns (prefilled from a
 // validation row) with the predicted class and its probabilities; an image to pick; or a prompt
 // to continue. Everything runs in the worker (engine/predict.ts), from the checkpoint alone.
-import type { Ctx } from './ctx';
+import { withCheckpoint, type CheckpointSlot, type Ctx } from './ctx';
 import { button, field, h, numberInput, readNumber, replace, table, whileDisabled } from './dom';
 
 type Output = Awaited<ReturnType<Ctx['api']['tryModel']>>;
@@ -26,6 +26,8 @@ export class TryModel {
     private ctx: Ctx,
     private checkpointId: string,
     label: string,
+    /** a rolling checkpoint (latest, best, final): a newer save replaces it; calls follow it (ctx.ts withCheckpoint). */
+    private slot?: CheckpointSlot,
   ) {
     this.el = h('section', { class: 'try-model panel-inset', 'data-testid': 'try-model', 'aria-label': 'Try the model' }, h('h4', {}, `Try the model: ${label}`), this.body, this.out);
     void this.load();
@@ -33,14 +35,15 @@ export class TryModel {
 
   private run(btn: HTMLButtonElement, input: () => Promise<Parameters<Ctx['api']['tryModel']>[1]>): void {
     void whileDisabled(btn, async () => {
-      replace(this.out, renderOutput(await this.ctx.api.tryModel(this.checkpointId, await input())));
+      const given = await input();
+      replace(this.out, renderOutput(await withCheckpoint<Output>(this.ctx.api, this.checkpointId, this.slot, (id) => this.ctx.api.tryModel(id, given))));
     }, (e) => this.ctx.error(e));
   }
 
   private async load(): Promise<void> {
     let form: Awaited<ReturnType<Ctx['api']['tryModelForm']>>;
     try {
-      form = await this.ctx.api.tryModelForm(this.checkpointId);
+      form = await withCheckpoint(this.ctx.api, this.checkpointId, this.slot, (id) => this.ctx.api.tryModelForm(id));
     } catch (e) {
       replace(this.body, h('p', { class: 'warn' }, e instanceof Error ? e.message : String(e)));
       return;
