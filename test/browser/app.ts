@@ -72,13 +72,22 @@ export async function downloadCheckpoint(page: Page, runId: string, kind: string
   await row.getByRole('button', { name: 'Checkpoints' }).click();
   const ck = page.locator(`[data-testid="ckpt-row"][data-kind="${kind}"]`).first();
   await ck.waitFor({ timeout: 60_000 });
-  // A download that never comes fails with what the page said instead (its error banner).
+  // A download that never comes fails with what the page said instead: an error banner that
+  // appears (or changes) after the click; one already showing (a full-disk test's) is not it.
   const said = page.getByTestId('error-banner');
-  const failed = said.waitFor({ state: 'visible', timeout: 120_000 }).then(async () => {
-    throw new Error(`no download: the page says ${await said.textContent()}`);
-  });
+  const shown = async () => ((await said.isVisible()) ? await said.textContent() : null);
+  const before = await shown();
+  let done = false;
+  const failed = (async () => {
+    for (let waited = 0; waited < 120_000 && !done; waited += 250) {
+      const now = await shown();
+      if (now !== null && now !== before) throw new Error(`no download: the page says ${now}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return new Promise<never>(() => undefined);
+  })();
   failed.catch(() => undefined);
-  const [download] = await Promise.all([Promise.race([page.waitForEvent('download'), failed]), ck.getByRole('button', { name: 'Download' }).click()]);
+  const [download] = await Promise.all([Promise.race([page.waitForEvent('download'), failed]), ck.getByRole('button', { name: 'Download' }).click()]).finally(() => (done = true));
   const path = await download.path();
   return new Uint8Array(readFileSync(path));
 }
