@@ -1,4 +1,5 @@
-// The Node part of the bench: the same engine on the tfjs CPU backend (the CLI's), in this
+// The Node part of the bench: the same engine on the tfjs CPU backend (the CLI's before wasm;
+// peers.ts measures wasm), in this
 // process. Checkpoints go to files (encode + write + rename, as the CLI's --out does).
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
