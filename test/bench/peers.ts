@@ -6,7 +6,6 @@
 // alternate between tabtrain and PyTorch, so a busy machine slows both alike; first-step time is
 // kept apart from steady state. (One tfjs backend at a time: its rounds, then the other's.)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
@@ -87,11 +86,6 @@ export interface PeerResult {
   cliVsTorchCpu?: number;
   /** the same for the cpu backend. */
   cpuBackendVsTorchCpu?: number;
-}
-
-/** Whether Debian's PyTorch is there (`.ci/run` installs python3-torch). */
-export function torchAvailable(): boolean {
-  return existsSync('/usr/bin/python3');
 }
 
 /** Alternating rounds of tabtrain on one backend and PyTorch: steps/s of each, per round. */

@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
 import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { diffContents } from '../support/resume-check';
-import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, runRow, waitStatus } from './app';
+import { downloadCheckpoint, dropFiles, fileFrom, fillForm, liveStep, openApp, runRow, startFreshRun, waitStatus } from './app';
 import { openBrowser, useServer } from './harness';
 
 const app = useServer();
@@ -100,11 +100,7 @@ it('fresh from weights on a dataset with one more class: matching tensors load, 
     expect(text).toMatch(/What changed: 12 rows added \(150 -> 162\); class "newspecies" added/);
     // Resume is refused onto a different architecture: only the fresh run is offered.
     expect(await plan.getByRole('button', { name: 'Resume on this dataset' }).count()).toBe(0);
-    await plan.getByRole('button', { name: 'Start fresh run' }).click();
-    await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
-    const childRow = page.locator(`[data-testid="run-row"]:not([data-run-id="${parentId}"])`);
-    await expect.poll(() => childRow.getAttribute('data-status'), { timeout: 300_000 }).toBe('finished');
-    const childId = (await childRow.getAttribute('data-run-id'))!;
+    const childId = await startFreshRun(page, plan, parentId);
     const child = await decodeCkpt(await downloadCheckpoint(page, childId, 'final'));
     const st = child.state as any;
     expect(st.lineage.origin).toBe('fresh');

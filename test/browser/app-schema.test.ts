@@ -3,7 +3,7 @@
 // try the model with a prompt.
 import { expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
-import { downloadCheckpoint, dropFiles, fillForm, openApp, runRow, waitStatus } from './app';
+import { downloadCheckpoint, dropFiles, fillForm, openApp, runRow, startFreshRun, waitStatus } from './app';
 import { openBrowser, useServer } from './harness';
 
 const app = useServer();
@@ -30,11 +30,7 @@ it('text with new characters: fresh with known rows frozen, the report, then try
     expect(text).toMatch(/What changed: the text is \d+ characters longer \(\d+ -> \d+\); 12 characters added to the vocabulary/);
     expect(text).toMatch(/Partly loaded.*model\.tok_emb: 15 of 27 characters loaded/);
     await plan.getByTestId('freeze-known').check();
-    await plan.getByRole('button', { name: 'Start fresh run' }).click();
-    await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
-    const childRow = page.locator(`[data-testid="run-row"]:not([data-run-id="${parentId}"])`);
-    await expect.poll(() => childRow.getAttribute('data-status'), { timeout: 300_000 }).toBe('finished');
-    const childId = (await childRow.getAttribute('data-run-id'))!;
+    const childId = await startFreshRun(page, plan, parentId);
     const child = await decodeCkpt(await downloadCheckpoint(page, childId, 'final'));
     const parent = await decodeCkpt(await downloadCheckpoint(page, parentId, 'final'));
     const st = child.state as { config: { freezeRows?: Record<string, unknown> } };

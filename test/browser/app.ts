@@ -1,7 +1,7 @@
 // Driving the real app as a person would: drop files on the page, fill labelled fields, click
 // named buttons, reload, download checkpoints.
 import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export interface DropFile {
@@ -64,6 +64,15 @@ export async function waitStatus(page: Page, status: string, runId?: string, tim
 export async function liveStep(page: Page): Promise<number> {
   const t = await page.getByTestId('live-step').textContent();
   return Number(/\d+/.exec(t ?? '')?.[0] ?? 0);
+}
+
+/** Starts the fresh run a fresh-from-weights plan offers and waits until it has finished; returns its run id. */
+export async function startFreshRun(page: Page, plan: Locator, parentId: string): Promise<string> {
+  await plan.getByRole('button', { name: 'Start fresh run' }).click();
+  await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+  const childRow = page.locator(`[data-testid="run-row"]:not([data-run-id="${parentId}"])`);
+  await expect.poll(() => childRow.getAttribute('data-status'), { timeout: 300_000 }).toBe('finished');
+  return (await childRow.getAttribute('data-run-id'))!;
 }
 
 /** Opens the run's checkpoints and downloads the newest of `kind`; returns the file bytes. */
