@@ -64,7 +64,10 @@ it('a real full disk: training pauses with a clear message; after a restart ever
     const [restored] = (await recover()).runs;
     expect(restored.id).toBe(runId);
     const back = ((await decodeCkpt(await downloadCheckpoint(s.page, runId, restored.kind))).state as { step: number }).step;
-    expect([back, back >= before]).toEqual([restored.step, true]);
+    // Copies are written in the background after each save: the one of the save just before the
+    // disk filled may not have made it, so the run comes back at most one save (10 steps) earlier
+    // (docs/reliability.md "A real full disk", Limits). Measured in CI: step 30 for a save at 40.
+    expect([back, back >= before - 10]).toEqual([restored.step, true]);
     // the dataset came back too: Resume trains on it
     const row = runRow(s.page, runId);
     await row.getByRole('button', { name: 'Resume', exact: true }).click();
