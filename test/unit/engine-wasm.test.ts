@@ -66,3 +66,36 @@ describe('Conv2DBackpropFilter on wasm', () => {
     });
   }
 });
+
+describe('transposed matrix products on wasm', () => {
+  // The wasm backend's own transposed path is a slow loop; src/engine/wasm.ts routes a transposed
+  // product through an explicit transpose and XNNPACK. Same bits as writing the transpose out,
+  // close to the CPU backend, for plain and fused products; batched ones keep the backend's loop
+  // (and no fused check: its batched fused product with relu is wrong, see src/engine/wasm.ts).
+  const cases = [
+    // inner size 256: there the loop and XNNPACK sum in different orders (same bits below it)
+    { a: [256, 24], b: [256, 16], ta: true, tb: false },
+    { a: [24, 256], b: [16, 256], ta: false, tb: true },
+    { a: [256, 24], b: [16, 256], ta: true, tb: true },
+    { a: [3, 256, 24], b: [3, 256, 16], ta: true, tb: false },
+  ];
+  const operands = (c: (typeof cases)[number]) => [tf.randomNormal(c.a, 0, 1, 'float32', 4), tf.randomNormal(c.b, 0, 1, 'float32', 5)] as const;
+  const swap = (t: tf.Tensor) => tf.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)));
+  for (const c of cases) {
+    it(`a ${c.a}${c.ta ? 'ᵀ' : ''} x b ${c.b}${c.tb ? 'ᵀ' : ''}`, async () => {
+      const [a, b] = operands(c);
+      const got = tf.matMul(a, b, c.ta, c.tb).dataSync();
+      const fused = c.a.length > 2 ? null : tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: c.ta, transposeB: c.tb, activation: 'relu' }).dataSync();
+      const written = tf.matMul(c.ta ? swap(a) : a, c.tb ? swap(b) : b).dataSync();
+      if (c.a.length === 2) expect(Array.from(got)).toEqual(Array.from(written));
+      if (fused) expect(Array.from(fused)).toEqual(Array.from(got).map((x) => Math.max(0, x)));
+      await tf.setBackend('cpu');
+      const [ca, cb] = operands(c);
+      const want = tf.matMul(ca, cb, c.ta, c.tb).dataSync();
+      await tf.setBackend('wasm');
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+      expect(worst).toBeLessThan(1e-5);
+    });
+  }
+});
