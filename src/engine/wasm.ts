@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerMatMul } from './wasm-matmul';
 
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
@@ -73,57 +74,4 @@ if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
   tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc });
 }
 
-// Transposed matrix products. The wasm backend hands `matMul(a, b, transposeA, transposeB)` to
-// XNNPACK only when neither side is transposed; a transposed one takes a plain loop that is
-// 10-30 times slower (measured here, 256x256x256: 1.1 ms untransposed, 19 ms with transposeA,
-// 12 ms with transposeB). Every weight gradient is `x^T dy` and every input gradient `dy W^T`,
-// so training hit the slow loop in most of its products. The wrapper below transposes the
-// operand explicitly (an exact copy: 0.3 ms for 256x256) and calls the original kernel
-// untransposed. Batched products (attention) take the loop either way, transposed or not, so
-// the copy would buy nothing there and they are left alone. (That loop also gets a batched
-// tf.fused.matMul with an activation wrong once the inner size passes its block size: tfjs
-// 4.22 applies the activation to partial sums; relu off by up to 27 for [3, 24, 256] x
-// [3, 256, 16]. The engine makes no such product on wasm.) The numbers change in
-// the last bits (XNNPACK sums in another order than the loop), and always the same way: the
-// same inputs give the same bits, in Node and in the browser alike.
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-
-function transposeLastTwo(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!transpose) throw new Error('the wasm backend has no Transpose kernel');
-  const perm = x.shape.map((_, i) => i);
-  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
-  return transpose.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { perm } }) as tf.TensorInfo;
-}
-
-const matrices = (t: tf.TensorInfo): number => t.shape.slice(0, -2).reduce((a, b) => a * b, 1);
-
-function untransposed(original: tf.KernelFunc): tf.KernelFunc {
-  return ((args: KernelArgs) => {
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-    if ((!attrs.transposeA && !attrs.transposeB) || matrices(a) !== 1 || matrices(b) !== 1) return original(args as never);
-    const wasm = args.backend as BackendWasm;
-    const copies: tf.TensorInfo[] = [];
-    const plain = (t: tf.TensorInfo, transposed: boolean | undefined): tf.TensorInfo => {
-      if (!transposed) return t;
-      const c = transposeLastTwo(t, wasm);
-      copies.push(c);
-      return c;
-    };
-    try {
-      return original({ ...args, inputs: { ...args.inputs, a: plain(a, attrs.transposeA), b: plain(b, attrs.transposeB) }, attrs: { ...attrs, transposeA: false, transposeB: false } } as never);
-    } finally {
-      for (const c of copies) wasm.disposeData(c.dataId);
-    }
-  }) as unknown as tf.KernelFunc;
-}
-
-for (const name of ['BatchMatMul', '_FusedMatMul']) {
-  const k = tf.getKernel(name, 'wasm');
-  if (!k || (k.kernelFunc as { untransposed?: boolean }).untransposed) continue;
-  const wrapped = untransposed(k.kernelFunc);
-  (wrapped as { untransposed?: boolean }).untransposed = true;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...k, kernelFunc: wrapped });
-}
+registerMatMul();

@@ -68,17 +68,31 @@ describe('Conv2DBackpropFilter on wasm', () => {
 });
 
 describe('transposed matrix products on wasm', () => {
-  // The wasm backend's own transposed path is a slow loop; src/engine/wasm.ts routes a transposed
-  // product through an explicit transpose and XNNPACK. Same bits as writing the transpose out,
-  // close to the CPU backend, for plain and fused products; batched ones keep the backend's loop
-  // (and no fused check: its batched fused product with relu is wrong, see src/engine/wasm.ts).
+  // The wasm backend's own transposed and batched path is a slow loop; src/engine/wasm-matmul.ts
+  // routes a transposed product through an explicit transpose and XNNPACK, and a batched one
+  // through one XNNPACK product per matrix. Same bits as writing that out by hand, close to the
+  // CPU backend, for plain and fused products (no batched fused check: the backend's batched
+  // fused product with relu is wrong, see src/engine/wasm-matmul.ts).
   const cases = [
     // inner size 256: there the loop and XNNPACK sum in different orders (same bits below it)
     { a: [256, 24], b: [256, 16], ta: true, tb: false },
     { a: [24, 256], b: [16, 256], ta: false, tb: true },
     { a: [256, 24], b: [16, 256], ta: true, tb: true },
     { a: [3, 256, 24], b: [3, 256, 16], ta: true, tb: false },
+    // attention's shapes: scores q k^T, then att v
+    { a: [2, 3, 64, 16], b: [2, 3, 64, 16], ta: false, tb: true },
+    { a: [2, 3, 64, 64], b: [2, 3, 64, 16], ta: false, tb: false },
+    // too little work per matrix: the backend's own loop
+    { a: [5, 4, 6], b: [5, 6, 3], ta: false, tb: false },
   ];
+  /** The product matrix by matrix, each an untransposed 2-d product. */
+  const byHand = (a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Float32Array => {
+    const [pa, pb] = [ta ? swap(a) : a, tb ? swap(b) : b];
+    if (a.rank === 2) return tf.matMul(pa, pb).dataSync() as Float32Array;
+    const flat = (t: tf.Tensor) => tf.unstack(tf.reshape(t, [-1, ...t.shape.slice(-2)]));
+    const bs = flat(pb);
+    return tf.concat(flat(pa).map((x, i) => tf.matMul(x as tf.Tensor2D, bs[i] as tf.Tensor2D).flatten())).dataSync() as Float32Array;
+  };
   const operands = (c: (typeof cases)[number]) => [tf.randomNormal(c.a, 0, 1, 'float32', 4), tf.randomNormal(c.b, 0, 1, 'float32', 5)] as const;
   const swap = (t: tf.Tensor) => tf.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)));
   for (const c of cases) {
@@ -86,8 +100,7 @@ describe('transposed matrix products on wasm', () => {
       const [a, b] = operands(c);
       const got = tf.matMul(a, b, c.ta, c.tb).dataSync();
       const fused = c.a.length > 2 ? null : tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: c.ta, transposeB: c.tb, activation: 'relu' }).dataSync();
-      const written = tf.matMul(c.ta ? swap(a) : a, c.tb ? swap(b) : b).dataSync();
-      if (c.a.length === 2) expect(Array.from(got)).toEqual(Array.from(written));
+      expect(Array.from(got)).toEqual(Array.from(byHand(a, b, c.ta, c.tb)));
       if (fused) expect(Array.from(fused)).toEqual(Array.from(got).map((x) => Math.max(0, x)));
       await tf.setBackend('cpu');
       const [ca, cb] = operands(c);
