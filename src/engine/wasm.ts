@@ -1,7 +1,9 @@
 // The wasm backend (@tensorflow/tfjs-backend-wasm: XNNPACK kernels, SIMD), registered on import,
-// plus the one training kernel it lacks. Why wasm: on the CPU it trains 3-5 times faster than
-// tfjs' pure-JS CPU backend (measured here: docs/performance.md), so the CLI runs on it and the
-// app falls back to it before WebGL and the CPU backend.
+// plus the one training kernel it lacks and faster paths for what training hits most: transposed
+// and batched matrix products (./wasm-matmul.ts) and sums over leading axes (./wasm-sum.ts).
+// Why wasm: on the CPU it trains far faster than tfjs' pure-JS CPU backend (measured here:
+// docs/performance.md), so the CLI runs on it and the app falls back to it before WebGL and the
+// CPU backend.
 //
 // Conv2DBackpropFilter (the gradient of a convolution's kernel) is not implemented by the wasm
 // backend in tfjs 4.22: every cnn and resnet step needs it. It is registered here as a plain
@@ -11,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerMatMul } from './wasm-matmul';
+import { registerSum } from './wasm-sum';
 
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
@@ -75,3 +78,4 @@ if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
 }
 
 registerMatMul();
+registerSum();

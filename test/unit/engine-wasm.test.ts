@@ -112,3 +112,34 @@ describe('transposed matrix products on wasm', () => {
     });
   }
 });
+
+describe('sums over leading axes on wasm', () => {
+  // src/engine/wasm-sum.ts adds the rows in order from the heap instead of transposing first.
+  const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
+    { shape: [1024, 64], axis: 0 },
+    { shape: [2, 3, 5], axis: [1, 0], keepDims: true },
+    { shape: [4, 6], axis: -2 },
+    { shape: [4, 6], axis: 1 }, // not leading: the backend's own
+    { shape: [4, 6], axis: [0, 1] }, // everything: the backend's own
+  ];
+  for (const c of cases) {
+    it(`shape ${c.shape} axis ${c.axis}${c.keepDims ? ' keepDims' : ''}`, async () => {
+      const x = tf.randomNormal(c.shape, 0, 1, 'float32', 6);
+      const got = tf.sum(x, c.axis, c.keepDims);
+      const xs = x.dataSync();
+      await tf.setBackend('cpu');
+      const want = tf.sum(tf.tensor(xs, c.shape), c.axis, c.keepDims);
+      await tf.setBackend('wasm');
+      expect(got.shape).toEqual(want.shape);
+      const [g, w] = [got.dataSync(), want.dataSync()];
+      for (let i = 0; i < w.length; i++) expect(Math.abs(g[i] - w[i])).toBeLessThan(1e-4 * (1 + Math.abs(w[i])));
+      if (c.shape.length === 2 && c.axis === 0) {
+        // row after row in float32
+        const cols = c.shape[1];
+        const ref = new Float32Array(cols);
+        for (let r = 0; r < c.shape[0]; r++) for (let j = 0; j < cols; j++) ref[j] += xs[r * cols + j];
+        expect(Array.from(g)).toEqual(Array.from(ref));
+      }
+    });
+  }
+});
