@@ -13,6 +13,11 @@ import { parseDataset, type ParseOptions } from '../../src/engine/data';
 import { diffContents, resumeCheck } from '../support/resume-check';
 import { images, tabular, text } from '../support/synthetic';
 import { Rng } from '../../src/engine/rng';
+import { sumOfSquares } from '../../src/engine/fused/clip-norm';
+import { softmaxCrossEntropy } from '../../src/engine/fused/softmax-ce';
+import { layerNormFused } from '../../src/engine/fused/layer-norm';
+import { denseFused } from '../../src/engine/fused/dense';
+import { causalAttentionFused } from '../../src/engine/fused/attention';
 import type { Dataset, TextDataset } from '../../src/engine/data/types';
 
 const datasets = { mlp: () => tabular(), cnn: () => images(), charlm: () => text(), resnet: () => images() };
@@ -124,6 +129,88 @@ const api = {
     } finally {
       setFusedKernels(true);
     }
+  },
+  /**
+   * Each fused WebGPU kernel against the plain tfjs ops it replaces, on random inputs: the
+   * largest difference of its outputs and gradients relative to the plain values' largest
+   * magnitude, and whether running it twice gives the same bits.
+   */
+  async fusedOps() {
+    let rng = Rng.fromSeed(11);
+    const rand = (shape: number[], s = 1) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => s * rng.nextNormal()), shape);
+    const worst = async (a: tf.Tensor[], b: tf.Tensor[]) => {
+      let w = 0;
+      for (let i = 0; i < a.length; i++) {
+        const x = (await a[i].data()) as Float32Array;
+        const y = (await b[i].data()) as Float32Array;
+        let scale = 1e-6;
+        for (const v of y) scale = Math.max(scale, Math.abs(v));
+        for (let k = 0; k < x.length; k++) w = Math.max(w, Math.abs(x[k] - y[k]) / scale);
+      }
+      return w;
+    };
+    const same = async (a: tf.Tensor[], b: tf.Tensor[]) => {
+      for (let i = 0; i < a.length; i++) {
+        const x = (await a[i].data()) as Float32Array;
+        const y = (await b[i].data()) as Float32Array;
+        for (let k = 0; k < x.length; k++) if (Object.is(x[k], y[k]) === false) return false;
+      }
+      return true;
+    };
+    // value and gradients of sum(f(...) * r) for a fixed random r, so every output element counts
+    const grads = (f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => {
+      const { value, grads: g } = tf.valueAndGrads((...a: tf.Tensor[]) => {
+        const y = f(...a);
+        return tf.sum(tf.mul(y, rand(y.shape))) as tf.Scalar;
+      })(xs);
+      return [value, ...g];
+    };
+    const out: Record<string, { err: number; deterministic: boolean }> = {};
+    const check = async (name: string, fused: () => tf.Tensor[], plain: () => tf.Tensor[]) => {
+      const seed = rng.nextU32();
+      // the same random weights r for each side: the generator restarts from one seed
+      const run = (f: () => tf.Tensor[]) => {
+        rng = Rng.fromSeed(seed);
+        return f();
+      };
+      const a = run(fused);
+      const a2 = run(fused);
+      const b = run(plain);
+      out[name] = { err: await worst(a, b), deterministic: await same(a, a2) };
+      tf.dispose([a, a2, b]);
+    };
+    const g = [rand([300, 7]), rand([64]), rand([5, 40]), rand([3]), rand([1000]), rand([9, 9]), rand([2])];
+    await check('clip sum of squares', () => [sumOfSquares(g)], () => [tf.reshape(g.reduce((acc, t) => tf.add(acc, tf.sum(tf.square(t))), tf.scalar(0)), [1])]);
+    const logits = rand([300, 13], 3);
+    const labels = tf.tensor1d(Int32Array.from({ length: 300 }, (_, i) => (i * 7) % 13), 'int32');
+    await check('softmax cross-entropy', () => grads((x) => softmaxCrossEntropy(x as tf.Tensor2D, labels), [logits]), () =>
+      grads((x) => tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels as tf.Tensor1D, 13), tf.logSoftmax(x)), 1))), [logits]));
+    const x = rand([4, 6, 24], 2);
+    const gamma = rand([24]);
+    const beta = rand([24]);
+    await check('layer norm', () => grads((a, b, c) => layerNormFused(a, b, c), [x, gamma, beta]), () =>
+      grads((a, b, c) => {
+        const { mean, variance } = tf.moments(a, -1, true);
+        return tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, 1e-5))), b), c);
+      }, [x, gamma, beta]));
+    const dx = rand([37, 20]);
+    const W = rand([20, 30], 0.3);
+    const bias = rand([30]);
+    for (const act of ['relu', 'linear'] as const) {
+      await check(`dense ${act}`, () => grads((a, b, c) => denseFused(a as tf.Tensor2D, b as tf.Tensor2D, c, act, true), [dx, W, bias]), () =>
+        grads((a, b, c) => { const y = tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), c); return act === 'relu' ? tf.relu(y) : y; }, [dx, W, bias]));
+    }
+    const [Bn, T, H, d] = [3, 10, 2, 8];
+    const qkv = rand([Bn * T, 3 * d]);
+    const mask = tf.tensor2d(Float32Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)), [T, T]);
+    await check('causal attention', () => grads((a) => causalAttentionFused(a as tf.Tensor2D, Bn, T, H), [qkv]), () =>
+      grads((a) => {
+        const [q, k, v] = [0, 1, 2].map((j) => tf.transpose(tf.reshape(tf.slice(a, [0, j * d], [Bn * T, d]), [Bn, T, H, d / H]), [0, 2, 1, 3]));
+        const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), tf.scalar(1 / Math.sqrt(d / H))), mask));
+        return tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [Bn * T, d]);
+      }, [qkv]));
+    tf.dispose([g, logits, labels, x, gamma, beta, dx, W, bias, qkv, mask]);
+    return out;
   },
   /** Parses a real file in the worker, trains, and returns .ckpt bytes at step k and at the end. */
   async exportPair(file: { path: string; bytes: number[] }, parse: ParseOptions, overrides: ConfigOverrides, k: number) {
