@@ -1,4 +1,4 @@
-// A dense layer (x W + b, optionally relu) on WebGPU: tfjs' fused matMul forward (one dispatch:
+// A dense layer (x W + b, optionally relu) on WebGPU: tfjs' _FusedMatMul kernel forward (one dispatch:
 // its matmul program with the bias and the activation in the epilogue, where the plain ops take
 // two or three) and our own backward: one dispatch for the relu mask, the two matmuls, one sum
 // for the bias, i.e. 5 dispatches for a relu layer against tfjs' 8. When the input needs no
@@ -13,7 +13,12 @@ export type Activation = 'linear' | 'relu';
 /** x [N, I] times kernel [I, O] plus bias [O], then the activation. */
 export function denseFused(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor, activation: Activation, inputNeedsGrad: boolean): tf.Tensor2D {
   const forward = (xi: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const y = tf.fused.matMul({ a: xi, b: w, bias: b, activation });
+    // The backend's _FusedMatMul kernel itself: tf.fused.matMul falls back to three ops for
+    // relu while gradients are recorded (its own gradient needs them); ours is the custom one.
+    const [N, I] = xi.shape;
+    const O = w.shape[1];
+    const y3 = tf.engine().runKernel('_FusedMatMul', { a: tf.reshape(xi, [1, N, I]), b: tf.reshape(w, [1, I, O]), bias: b }, { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 }) as tf.Tensor;
+    const y = tf.reshape(y3, [N, O]) as tf.Tensor2D;
     save([xi, w, y]);
     return {
       value: y,
