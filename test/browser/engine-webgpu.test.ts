@@ -30,6 +30,7 @@ describe('WebGPU in a worker', () => {
 
   // No dropout: the path where charlm's attention runs as the fused kernels (src/engine/fused/attention.ts)
   it('charlm without dropout (fused attention) + adamw: k steps + save + load + rest == straight', async () => {
+    expect((await call('backend', 'webgpu')).backend).toBe('webgpu');
     const r = await call('resumeCheck', 'charlm', { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1, batchSize: 8, dropout: 0, optimizer: 'adamw', steps: 7, schedule: 'cosine', warmupSteps: 2, scheduleSteps: 7, logEvery: 2, evalEvery: 3, seed: 5 }, [2, 5]);
     expect(r.backend).toBe('webgpu');
     for (const x of r.results) {
