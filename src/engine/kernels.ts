@@ -1,4 +1,5 @@
-// Switches for the engine's own kernels (src/engine/optim/fused-webgpu.ts). On by default; off
+// Switch for the engine's own WebGPU kernels (src/engine/optim/fused-webgpu.ts and
+// src/engine/fused/: clipping, softmax cross-entropy, dense, layer norm, attention). On by default; off
 // gives tfjs' one-kernel-per-op path, for comparison and as a way out if a GPU mis-runs them.
 // A run resumed with the other setting continues, but not bit-identically (like a backend change).
 

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Task } from './config';
 import type { Model, Params } from './models';
 import type { Optimizer } from './optim';
+import { softmaxCrossEntropy } from './fused/softmax-ce';
+import { useFused } from './fused/program';
 import { maskGrad, restoreRows, type RowFreeze } from './freeze-rows';
 
 /** The device half of a TrainState that a step reads and updates. */
@@ -24,6 +26,9 @@ export interface StepState {
 /** Mean loss of a batch: cross-entropy, or MSE for regression. */
 export function batchLoss(task: Task, logits: tf.Tensor2D, y: tf.Tensor): tf.Scalar {
   if (task === 'regression') return tf.mean(tf.square(tf.sub(tf.reshape(logits, [-1]), y))) as tf.Scalar;
+  // WebGPU with the fused kernels on: two dispatches (src/engine/fused/softmax-ce.ts); within
+  // float tolerance of the ops below, which every other backend runs unchanged.
+  if (useFused()) return softmaxCrossEntropy(logits, y);
   const labels = tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, logits.shape[1]);
   return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1))) as tf.Scalar;
 }

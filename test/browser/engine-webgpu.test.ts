@@ -28,6 +28,18 @@ describe('WebGPU in a worker', () => {
     });
   }
 
+  // No dropout: the path where charlm's attention runs as the fused kernels (src/engine/fused/attention.ts)
+  it('charlm without dropout (fused attention) + adamw: k steps + save + load + rest == straight', async () => {
+    expect((await call('backend', 'webgpu')).backend).toBe('webgpu');
+    const r = await call('resumeCheck', 'charlm', { contextLength: 8, dModel: 16, numHeads: 2, numLayers: 1, batchSize: 8, dropout: 0, optimizer: 'adamw', steps: 7, schedule: 'cosine', warmupSteps: 2, scheduleSteps: 7, logEvery: 2, evalEvery: 3, seed: 5 }, [2, 5]);
+    expect(r.backend).toBe('webgpu');
+    for (const x of r.results) {
+      expect(x.mismatches, `k=${x.k}`).toEqual([]);
+      expect(x.stateMismatches, `k=${x.k}`).toEqual([]);
+    }
+    expect(r.leaked).toBe(0);
+  });
+
   const families = [
     { family: 'mlp' as const, o: { hidden: [16, 8], batchSize: 16, dropout: 0.2 }, ks: [3, 5] },
     { family: 'cnn' as const, o: { filters: [4], hidden: [8], batchSize: 8, dropout: 0.1 }, ks: [2, 5] },

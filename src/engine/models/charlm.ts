@@ -3,6 +3,8 @@ import { LIMITS } from '../defaults';
 import { dense, denseDefs, dropout, layerNorm, layerNormDefs } from './layers';
 import { ConfigError } from '../../errors';
 import type { FamilyDef, ParamDef } from './types';
+import { causalAttentionFused } from '../fused/attention';
+import { useFused } from '../fused/program';
 
 export interface CharLmSpec {
   family: 'charlm';
@@ -107,21 +109,29 @@ export const charlm: FamilyDef<CharLmSpec> = {
           const a = tf.reshape(layerNorm(p, `${b}.ln1`, h), [B * T, d]) as tf.Tensor2D;
           // q, k, v from column slices of the fused kernel: slicing the small [d, 3d] weight is
           // far cheaper (forward and backward) than splitting the [B*T, 3d] activation.
-          const W = p[`${b}.attn.qkv.kernel`];
-          const bias = p[`${b}.attn.qkv.bias`];
-          const [q, k, v] = [0, 1, 2].map((j) => {
-            const proj = tf.add(tf.matMul(a, tf.slice(W, [0, j * d], [d, d]) as tf.Tensor2D), tf.slice(bias, [j * d], [d]));
-            return tf.transpose(tf.reshape(proj, [B, T, H, dh]), [0, 2, 1, 3]);
-          });
-          let att = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), causalMask());
-          att = tf.softmax(att);
-          att = dropout(att, spec.dropout, ctx.training, ctx.dropoutSeed, site++);
-          const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
+          let y: tf.Tensor2D;
+          if (useFused() && !(ctx.training && spec.dropout > 0)) {
+            // WebGPU, fused kernels on, no dropout on the attention map: one [B*T, 3d]
+            // projection and 4 dispatches for the attention (src/engine/fused/attention.ts)
+            y = causalAttentionFused(dense(p, `${b}.attn.qkv`, a), B, T, H);
+            site++;
+          } else {
+            const W = p[`${b}.attn.qkv.kernel`];
+            const bias = p[`${b}.attn.qkv.bias`];
+            const [q, k, v] = [0, 1, 2].map((j) => {
+              const proj = tf.add(tf.matMul(a, tf.slice(W, [0, j * d], [d, d]) as tf.Tensor2D), tf.slice(bias, [j * d], [d]));
+              return tf.transpose(tf.reshape(proj, [B, T, H, dh]), [0, 2, 1, 3]);
+            });
+            let att = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), causalMask());
+            att = tf.softmax(att);
+            att = dropout(att, spec.dropout, ctx.training, ctx.dropoutSeed, site++);
+            y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
+          }
           const attnOut = dropout(dense(p, `${b}.attn.proj`, y), spec.dropout, ctx.training, ctx.dropoutSeed, site++);
           h = tf.add(h, tf.reshape(attnOut, [B, T, d])) as tf.Tensor2D;
           // MLP.
           const m = tf.reshape(layerNorm(p, `${b}.ln2`, h), [B * T, d]) as tf.Tensor2D;
-          const fc = tf.relu(dense(p, `${b}.mlp.fc`, m));
+          const fc = dense(p, `${b}.mlp.fc`, m, 'relu');
           const mlpOut = dropout(dense(p, `${b}.mlp.proj`, fc), spec.dropout, ctx.training, ctx.dropoutSeed, site++);
           h = tf.add(h, tf.reshape(mlpOut, [B, T, d])) as tf.Tensor2D;
         }

@@ -3,9 +3,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, hashSeed } from '../rng';
 import type { ParamDef, Params } from './types';
+import { layerNormFused } from '../fused/layer-norm';
+import { denseFused, type Activation } from '../fused/dense';
+import { useFused } from '../fused/program';
 
-export function dense(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(tf.matMul(x, p[`${name}.kernel`] as tf.Tensor2D), p[`${name}.bias`]) as tf.Tensor2D;
+/**
+ * x W + b, then the activation. On WebGPU with the fused kernels on, one dispatch forward
+ * (src/engine/fused/dense.ts); `inputNeedsGrad: false` (x is data) skips x's gradient there.
+ */
+export function dense(p: Params, name: string, x: tf.Tensor2D, activation: Activation = 'linear', inputNeedsGrad = true): tf.Tensor2D {
+  const W = p[`${name}.kernel`] as tf.Tensor2D;
+  const b = p[`${name}.bias`];
+  if (useFused()) return denseFused(x, W, b, activation, inputNeedsGrad);
+  const y = tf.add(tf.matMul(x, W), b) as tf.Tensor2D;
+  return activation === 'relu' ? tf.relu(y) : y;
 }
 
 export function denseDefs(name: string, fanIn: number, fanOut: number): ParamDef[] {
@@ -24,6 +35,8 @@ export function layerNormDefs(name: string, dim: number): ParamDef[] {
 
 /** Layer norm over the last axis. */
 export function layerNorm(p: Params, name: string, x: tf.Tensor): tf.Tensor {
+  // WebGPU with the fused kernels on: 1 dispatch forward, 3 backward (src/engine/fused/layer-norm.ts)
+  if (useFused()) return layerNormFused(x, p[`${name}.gamma`], p[`${name}.beta`]);
   const { mean, variance } = tf.moments(x, -1, true);
   const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5)));
   return tf.add(tf.mul(normed, p[`${name}.gamma`]), p[`${name}.beta`]);

@@ -59,10 +59,11 @@ export const mlp: FamilyDef<MlpSpec> = {
       forward(p, x, ctx) {
         let h = x as tf.Tensor2D;
         spec.hidden.forEach((_, i) => {
-          h = tf.relu(dense(p, `layers.${i}`, h));
+          // the first layer reads the data: no gradient for its input
+          h = dense(p, `layers.${i}`, h, 'relu', i > 0);
           h = dropout(h, spec.dropout, ctx.training, ctx.dropoutSeed, i) as tf.Tensor2D;
         });
-        return dense(p, 'head', h);
+        return dense(p, 'head', h, 'linear', spec.hidden.length > 0);
       },
       dispose() {},
     };

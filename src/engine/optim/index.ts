@@ -9,7 +9,7 @@ import { ConfigError } from '../../errors';
 import { checkField, type FieldDesc } from '../fields';
 import type { ParamDef } from '../models';
 import { adamw } from './adamw';
-import { clipByGlobalNorm } from './clip';
+import { clipByGlobalNorm, fusedClip } from './clip';
 import { lion } from './lion';
 import { sgd } from './sgd';
 import { fusedKernels } from '../kernels';
@@ -136,12 +136,15 @@ export class Optimizer {
     const t = this.updates + 1;
     tf.tidy(() => {
       const names = this.params.map((p) => p.name);
-      const g = this.clipNorm > 0 ? clipByGlobalNorm(grads, names, this.clipNorm) : grads;
-      const step = (fusedKernels() ? this.def.fused?.(this.cfg, lr, t) : null) ?? this.def.update(this.cfg, lr, t);
+      const fused = fusedKernels() ? this.def.fused?.(this.cfg, lr, t) : null;
+      // A fused step clips inside its own kernels from the global sum of squares (one reduction).
+      const clipBy = fused && this.clipNorm > 0 ? (fusedClip(grads, names, this.clipNorm) ?? undefined) : undefined;
+      const g = this.clipNorm > 0 && !clipBy ? clipByGlobalNorm(grads, names, this.clipNorm) : grads;
+      const step = fused ?? this.def.update(this.cfg, lr, t);
       for (const p of this.params) {
         const w = vars.get(p.name)!;
         const slot = this.slots.get(p.name)!;
-        const out = step({ g: g[p.name], w, slots: Object.fromEntries(slot), decay: p.decay });
+        const out = step({ g: g[p.name], w, slots: Object.fromEntries(slot), decay: p.decay, clipBy });
         // Assign only after the new values are computed from the old ones.
         for (const [s, v] of slot) v.assign(out.slots[s]);
         w.assign(out.w);

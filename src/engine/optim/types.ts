@@ -26,6 +26,17 @@ export interface ParamInput {
   slots: Record<string, tf.Tensor>;
   /** decoupled weight decay applies to it (matrices; not biases or norm gains). */
   decay: boolean;
+  /**
+   * Fused steps only (fused-webgpu.ts): `g` is not clipped yet; scale it by
+   * maxNorm / max(sqrt(sumSq), maxNorm) inside the kernel. Absent: `g` is final.
+   */
+  clipBy?: ClipBy;
+}
+
+/** Clipping left to a fused step: the global sum of squares of all gradients ([1], on the device). */
+export interface ClipBy {
+  sumSq: tf.Tensor;
+  maxNorm: number;
 }
 
 /** One parameter's outputs: the new weights and the new value of every slot. */
