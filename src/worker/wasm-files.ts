@@ -14,6 +14,8 @@ import { wasmThreadCount, type WasmInfo } from './wasm-threads';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+// The threaded binary's JavaScript glue as published (not bundled): see selfContainedMainScript.
+import threadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';
 
 setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
 
@@ -26,6 +28,38 @@ setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm
  * A no-op for the unthreaded binaries, and when the backend had already started.
  */
 export async function startWasm<T>(start: () => Promise<T>): Promise<T> {
+  return selfContainedMainScript(() => withThreadCount(start));
+}
+
+/** What tfjs 4.22 puts before its factory's source in the script its pthread workers load. */
+const MAIN_SCRIPT_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
+
+/**
+ * The pthread workers load the Emscripten glue from a Blob tfjs builds as
+ * `var WasmBackendModuleThreadedSimd = ` + factory.toString(). In a minified build that source is
+ * not self-contained: the factory reads `_scriptDir` from the closure around it, and the minifier
+ * renames it and drops its `typeof` guard, so every pthread worker throws "e is not defined" and
+ * the backend hangs waiting for them (seen with `vite build`; the dev server does not minify).
+ * While `start` runs, that one Blob gets the glue file as published instead, which declares the
+ * same global factory and runs as a plain script. Any other Blob is built as asked.
+ */
+async function selfContainedMainScript<T>(start: () => Promise<T>): Promise<T> {
+  const NativeBlob = globalThis.Blob;
+  class MainScriptBlob extends NativeBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      const first = parts?.length === 1 ? parts[0] : undefined;
+      super(typeof first === 'string' && first.startsWith(MAIN_SCRIPT_PREFIX) ? [threadedGlue] : parts, options);
+    }
+  }
+  globalThis.Blob = MainScriptBlob;
+  try {
+    return await start();
+  } finally {
+    globalThis.Blob = NativeBlob;
+  }
+}
+
+async function withThreadCount<T>(start: () => Promise<T>): Promise<T> {
   const nav = globalThis.navigator as Navigator | undefined;
   const threads = wasmThreadCount(nav?.hardwareConcurrency);
   setThreadsCount(threads);
