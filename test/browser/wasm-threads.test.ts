@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { decodeCkpt } from '../../src/ckpt/format';
 import { Rng } from '../../src/engine/rng';
-import { tabtrain, tempDir } from '../support/cli';
+import { DATASETS, tabtrain, tempDir } from '../support/cli';
 import { diffContents } from '../support/resume-check';
 import { openApp } from './app';
 import { openBrowser, useServer } from './harness';
@@ -41,7 +41,32 @@ function csv64(rows: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-it('the engine page is isolated, trains on threaded wasm, and its checkpoint resumes bit-identically in the CLI', async () => {
+// Workload A's shape (an MLP on 64 features) and a small version of workload B (a causal
+// transformer: batched matmuls, softmax, layer norm), each big enough to be split across threads.
+const WORKLOADS = [
+  {
+    name: 'mlp 64-256-256-10, batch 256',
+    file: (dir: string) => writeData(dir, 'a64.csv', csv64(768)),
+    parse: { label: 'label' },
+    overrides: { steps: 8, hidden: [256, 256], batchSize: 256, optimizer: 'adamw', weightDecay: 0.01, clipNorm: 1, dropout: 0.1, seed: 5 },
+    k: 4,
+  },
+  {
+    name: 'transformer ctx 32, d 64, 2 layers, 4 heads, batch 16',
+    file: (dir: string) => writeData(dir, 'shakespeare.txt', readFileSync(join(DATASETS, 'tinyshakespeare.txt'), 'utf8').slice(0, 20_000)),
+    parse: {},
+    overrides: { steps: 6, contextLength: 32, dModel: 64, numLayers: 2, numHeads: 4, batchSize: 16, optimizer: 'adamw', clipNorm: 1, dropout: 0.1, seed: 5 },
+    k: 3,
+  },
+];
+
+function writeData(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+it.each(WORKLOADS)('engine page, threaded wasm, $name: checkpoint at k + CLI resume == browser straight N', async (w) => {
   const s = await openBrowser();
   try {
     await s.page.goto(`${server.url}/test/browser/engine.html`);
@@ -54,16 +79,15 @@ it('the engine page is isolated, trains on threaded wasm, and its checkpoint res
     expect(b.wasm.threads, 'the threaded binary did not start more than one thread').toBeGreaterThan(1);
 
     const dir = tempDir();
-    const data = join(dir, 'a64.csv');
-    writeFileSync(data, csv64(768));
-    const file = { path: 'a64.csv', bytes: Array.from(readFileSync(data)) };
-    const overrides = { steps: 8, hidden: [256, 256], batchSize: 256, optimizer: 'adamw' as const, weightDecay: 0.01, clipNorm: 1, dropout: 0.1, seed: 5 };
-    const r = await s.page.evaluate(([f, o]) => (window as any).engine.exportPair(f, { label: 'label' }, o, 4), [file, overrides] as const);
+    const data = w.file(dir);
+    const file = { path: data.split('/').pop()!, bytes: Array.from(readFileSync(data)) };
+    const r = await s.page.evaluate(([f, p, o, k]) => (window as any).engine.exportPair(f, p, o, k), [file, w.parse, w.overrides, w.k] as const);
     expect(r.backend).toBe('wasm');
     writeFileSync(join(dir, 'k.ckpt'), Uint8Array.from(r.atK));
+    // the CLI: Node, wasm on one thread (tfjs does not thread in Node)
     const cli = tabtrain(['resume', join(dir, 'k.ckpt'), '--data', data, '--out', join(dir, 'resumed.ckpt')]);
     expect(cli.code, cli.stderr).toBe(0);
-    expect(cli.stderr).toContain('resuming at step 4');
+    expect(cli.stderr).toContain(`resuming at step ${w.k}`);
     expect(cli.stderr).not.toContain('not bit-identical');
     const fromCli = await decodeCkpt(new Uint8Array(readFileSync(join(dir, 'resumed.ckpt'))));
     const fromBrowser = await decodeCkpt(Uint8Array.from(r.final));
