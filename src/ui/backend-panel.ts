@@ -85,8 +85,8 @@ export class BackendPanel {
     this.info = info;
     this.sel.value = info.requested;
     const name = isBackend(info.backend) ? LABELS[info.backend] : info.backend;
-    // WebGPU names its adapter; WebAssembly its SIMD and threads ("WebAssembly (SIMD, 2 threads)").
-    const detail = info.adapter ?? (info.wasm ? wasmLabel(info.wasm) : undefined);
+    // WebGPU names its adapter; WebAssembly its SIMD and threads ("WebAssembly (CPU, SIMD, 2 threads)").
+    const detail = info.adapter ?? (info.wasm ? `CPU, ${wasmLabel(info.wasm)}` : undefined);
     const label = info.wasm ? 'WebAssembly' : name;
     this.statusEl.textContent = `Training on ${label}${detail ? ` (${detail})` : ''}`;
     this.statusEl.dataset.threads = info.wasm ? String(info.wasm.threads) : '';

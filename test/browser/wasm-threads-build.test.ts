@@ -33,7 +33,7 @@ it('the built app is isolated and a run finishes on threaded wasm', async () => 
     const page = s.page;
     await openApp(page, `${url}/?backend=wasm&sample=iris`);
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
-    expect(await page.getByTestId('backend-status').textContent()).toMatch(/^Training on WebAssembly \(SIMD, \d+ threads\)$/);
+    expect(await page.getByTestId('backend-status').textContent()).toMatch(/^Training on WebAssembly \(CPU, SIMD, \d+ threads\)$/);
     await expect.poll(() => page.getByTestId('dataset-preview').textContent(), { timeout: 60_000 }).toMatch(/species/i);
     await fillForm(page, { lengthUnit: 'steps', length: '6', ckptEverySteps: '3', ckptEverySeconds: '3600', evalEvery: '3', logEvery: '1' });
     await page.getByRole('button', { name: 'Start training' }).click();

@@ -115,7 +115,7 @@ it('the app: every response carries the isolation headers, nothing comes from el
     await openApp(s.page, `${server.url}/?backend=wasm&sample=iris`);
     expect(await s.page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
     const status = (await s.page.getByTestId('backend-status').textContent()) ?? '';
-    expect(status).toMatch(/^Training on WebAssembly \(SIMD, \d+ threads\)$/);
+    expect(status).toMatch(/^Training on WebAssembly \(CPU, SIMD, \d+ threads\)$/);
     expect(Number(await s.page.getByTestId('backend-status').getAttribute('data-threads'))).toBeGreaterThan(1);
     await expect.poll(() => s.page.getByTestId('dataset-preview').textContent(), { timeout: 60_000 }).toMatch(/species/i);
     expect(foreign).toEqual([]);
@@ -126,13 +126,13 @@ it('the app: every response carries the isolation headers, nothing comes from el
   }
 });
 
-it('served without the headers, the app trains on single-threaded SIMD and says why', async () => {
+it('served without the headers, the app falls back to single-threaded SIMD and says why', async () => {
   const s = await openBrowser();
   try {
     await withoutIsolation(s.page, '/');
     await openApp(s.page, `${server.url}/?backend=wasm`);
     expect(await s.page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
-    expect(await s.page.getByTestId('backend-status').textContent()).toBe('Training on WebAssembly (SIMD, 1 thread: the page is not cross-origin isolated)');
+    expect(await s.page.getByTestId('backend-status').textContent()).toBe('Training on WebAssembly (CPU, SIMD, 1 thread: the page is not cross-origin isolated)');
     expect(s.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
   } finally {
     await s.close();
