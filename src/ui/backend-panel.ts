@@ -1,6 +1,7 @@
 // The backend select (WebGPU / WebGL / CPU), the status line saying what actually runs, and the
 // plain banner when WebGPU is not available.
 import type { BackendInfo, BackendName } from '../worker/protocol';
+import { wasmLabel } from '../worker/wasm-threads';
 import { InfoBanner } from './banners';
 import { field, h, select } from './dom';
 
@@ -84,7 +85,11 @@ export class BackendPanel {
     this.info = info;
     this.sel.value = info.requested;
     const name = isBackend(info.backend) ? LABELS[info.backend] : info.backend;
-    this.statusEl.textContent = `Training on ${name}${info.adapter ? ` (${info.adapter})` : ''}`;
+    // WebGPU names its adapter; WebAssembly its SIMD and threads ("WebAssembly (CPU, SIMD, 2 threads)").
+    const detail = info.adapter ?? (info.wasm ? `CPU, ${wasmLabel(info.wasm)}` : undefined);
+    const label = info.wasm ? 'WebAssembly' : name;
+    this.statusEl.textContent = `Training on ${label}${detail ? ` (${detail})` : ''}`;
+    this.statusEl.dataset.threads = info.wasm ? String(info.wasm.threads) : '';
     this.statusEl.dataset.backend = info.backend;
     if (info.ok) {
       this.banner.hide();

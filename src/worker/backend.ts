@@ -1,7 +1,8 @@
 // Choosing the tfjs backend in the worker, and saying plainly why WebGPU is not in use.
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../engine/backend';
-import './wasm-files';
+import { startWasm, wasmInfo } from './wasm-files';
+import { wasmLabel } from './wasm-threads';
 import type { BackendInfo, BackendName } from './protocol';
 
 // After WebGPU, WebAssembly: measured faster than WebGL and far faster than the CPU backend
@@ -41,16 +42,20 @@ export async function initBackend(requested: BackendName = 'webgpu'): Promise<Ba
       reason = reason ?? 'WebGL needs OffscreenCanvas in a worker, which this browser lacks';
       continue;
     }
-    const r = await useBackend(name);
+    const r = name === 'wasm' ? await startWasm(() => useBackend(name)) : await useBackend(name);
     if (r.ok) {
-      return { requested, backend: tf.getBackend(), ok: name === requested, reason: name === requested ? undefined : reason, adapter: name === 'webgpu' ? adapter : undefined };
+      const info: BackendInfo = { requested, backend: tf.getBackend(), ok: name === requested, reason: name === requested ? undefined : reason, adapter: name === 'webgpu' ? adapter : undefined };
+      if (name === 'wasm') info.wasm = await wasmInfo();
+      return info;
     }
     reason = reason ?? r.reason;
   }
   return { requested, backend: tf.getBackend(), ok: false, reason: reason ?? 'no backend could be started' };
 }
 
+/** What a checkpoint records as its device: "webgpu: <adapter>", "wasm: SIMD, 2 threads". */
 export function deviceLabel(info: BackendInfo | null): string {
   if (!info) return tf.getBackend();
-  return info.adapter ? `${info.backend}: ${info.adapter}` : info.backend;
+  const detail = info.adapter ?? (info.wasm ? wasmLabel(info.wasm) : undefined);
+  return detail ? `${info.backend}: ${detail}` : info.backend;
 }

@@ -19,6 +19,8 @@ export interface BackendInfo {
   reason?: string;
   /** e.g. "google swiftshader (vulkan)" for WebGPU. */
   adapter?: string;
+  /** on the wasm backend: SIMD, the threads XNNPACK uses, and whether the page is isolated. */
+  wasm?: { simd: boolean; threads: number; isolated: boolean };
 }
 
 /** How the dataset should be read: the choices a person makes in the preview. */

@@ -17,6 +17,8 @@ it.each(['wasm', 'cpu'])('browser %s checkpoint at step k + CLI resume to N == b
     const e = (window as any).engine;
     const b = await e.backend(name);
     if (!b.ok) throw new Error(`${name} backend: ${b.reason}`);
+    // wasm runs threaded in the browser (the page is cross-origin isolated: vite.config.ts)
+    if (name === 'wasm' && !(crossOriginIsolated && b.wasm?.threads > 1)) throw new Error(`wasm is not threaded here: isolated ${crossOriginIsolated}, ${JSON.stringify(b.wasm)}`);
     return e.exportPair(file, { label: 'species' }, o, 5);
   }, [iris, overrides, backend] as const);
   expect(r.backend).toBe(backend);

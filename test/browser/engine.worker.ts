@@ -1,7 +1,7 @@
 // Test-only worker: runs the real engine (src/engine) on a chosen backend inside a dedicated
 // worker, as the app does, and reports plain data back to the test through comlink.
 import '@tensorflow/tfjs-backend-webgpu';
-import '../../src/worker/wasm-files';
+import { startWasm, wasmInfo } from '../../src/worker/wasm-files';
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import { encodeCkpt } from '../../src/ckpt/format';
@@ -57,8 +57,13 @@ type Family = keyof typeof datasets;
 
 const api = {
   async backend(name: string) {
-    const r = await useBackend(name);
-    return { ...r, determinism: tf.getBackend() === 'webgpu' ? tf.env().get('WEBGPU_MATMUL_PROGRAM_TYPE') : null };
+    const r = name === 'wasm' ? await startWasm(() => useBackend(name)) : await useBackend(name);
+    return {
+      ...r,
+      determinism: tf.getBackend() === 'webgpu' ? tf.env().get('WEBGPU_MATMUL_PROGRAM_TYPE') : null,
+      // SIMD, threads and isolation as this worker sees them (the threaded binary needs isolation)
+      wasm: r.ok && tf.getBackend() === 'wasm' ? await wasmInfo() : null,
+    };
   },
   async resumeCheck(family: Family, overrides: ConfigOverrides, ks: number[]) {
     const ds = datasets[family]();
