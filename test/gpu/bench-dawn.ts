@@ -23,7 +23,8 @@ import { Trainer } from '../../src/engine/trainer';
 import { APP_VERSION } from '../../src/engine/version';
 import { log, median, now, syncRead } from '../bench/measure';
 import { diffContents, resumeCheck } from '../support/resume-check';
-import { countDispatches, dawnClasses, describeAdapter, installDawn, type AdapterSummary, type DispatchCounter } from './dawn';
+import { countDispatches, type DispatchCounter } from './counter';
+import { dawnClasses, describeAdapter, installDawn, type AdapterSummary } from './dawn';
 import { parseOptions, USAGE, type GpuBenchOptions } from './options';
 import { configFor, datasetFor, trainerFor, WORKLOAD_LABELS, WORKLOADS, type Workload } from './workloads';
 

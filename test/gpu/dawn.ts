@@ -3,6 +3,7 @@
 // reads. tfjs-backend-webgpu registers its backend on import only when `navigator.gpu`
 // exists, so installDawn() must run before that import (bench-dawn.ts imports it dynamically).
 import { create, globals } from 'webgpu';
+import type { CountedClasses } from './counter';
 
 export interface AdapterSummary {
   vendor: string;
@@ -53,48 +54,5 @@ export async function describeAdapter(gpu: GPU): Promise<AdapterSummary> {
   };
 }
 
-export interface DispatchCounter {
-  /** compute dispatches (dispatchWorkgroups + dispatchWorkgroupsIndirect) since the last reset. */
-  readonly dispatches: number;
-  /** queue submissions since the last reset. */
-  readonly submits: number;
-  reset(): void;
-}
-
-interface Proto {
-  prototype: Record<string, unknown>;
-}
-
-/**
- * Counts what the GPU is asked to do, by wrapping the prototypes' methods: every WebGPU
- * user in the process (tfjs, or jax-js once it runs here) goes through them. Wraps once.
- */
-export function countDispatches(classes: { GPUComputePassEncoder: Proto; GPUQueue: Proto }): DispatchCounter {
-  const state = { dispatches: 0, submits: 0 };
-  const wrap = (proto: Record<string, unknown>, name: string, bump: () => void) => {
-    const original = proto[name];
-    if (typeof original !== 'function') throw new Error(`cannot count ${name}: the WebGPU implementation has no such method`);
-    proto[name] = function (this: unknown, ...args: unknown[]) {
-      bump();
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    };
-  };
-  wrap(classes.GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => state.dispatches++);
-  wrap(classes.GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', () => state.dispatches++);
-  wrap(classes.GPUQueue.prototype, 'submit', () => state.submits++);
-  return {
-    get dispatches() {
-      return state.dispatches;
-    },
-    get submits() {
-      return state.submits;
-    },
-    reset() {
-      state.dispatches = 0;
-      state.submits = 0;
-    },
-  };
-}
-
-/** Dawn's classes, for countDispatches. */
-export const dawnClasses = globals as unknown as { GPUComputePassEncoder: Proto; GPUQueue: Proto };
+/** Dawn's classes, for countDispatches (counter.ts). */
+export const dawnClasses = globals as unknown as CountedClasses;
