@@ -204,7 +204,13 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 0;
   }
-  const o = parseOptions(process.argv.slice(2), process.env);
+  let o: GpuBenchOptions;
+  try {
+    o = parseOptions(process.argv.slice(2), process.env);
+  } catch (e) {
+    console.error(`gpu bench: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
   const result: Record<string, unknown> = {
     what: 'tabtrain GPU bench (Node + Dawn + tfjs WebGPU)',
     appVersion: APP_VERSION,
