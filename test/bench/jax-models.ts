@@ -139,7 +139,7 @@ export function jaxTrainer(w: JaxWorkload, seed = 3): JaxTrainer {
   let m: Params = {};
   let v: Params = {};
   for (const d of defs) {
-    params[d.name] = np.array(initValues(d, seed), { shape: d.shape });
+    params[d.name] = np.array(initValues(d, seed) as Float32Array<ArrayBuffer>, { shape: d.shape });
     m[d.name] = np.zeros(d.shape);
     v[d.name] = np.zeros(d.shape);
   }
@@ -215,8 +215,8 @@ export function jaxTrainer(w: JaxWorkload, seed = 3): JaxTrainer {
       let last: Arr | null = null;
       for (let s = 0; s < k; s++) {
         t += 1;
-        let i0: Int32Array;
-        let i1: Int32Array;
+        let i0: Int32Array<ArrayBuffer>;
+        let i1: Int32Array<ArrayBuffer>;
         if (w === 'A') {
           i0 = Int32Array.from({ length: batch }, () => rng.nextInt(rows));
           i1 = i0;
