@@ -19,6 +19,8 @@ interface Open {
   run(k: number): Promise<number>;
   close(): void;
   losses: number[];
+  /** WebGPU dispatches per step in the side's latest peerRun. */
+  lastDispatchesPerStep?: number;
 }
 const open = new Map<BrowserSide, Open>();
 
@@ -76,17 +78,22 @@ export const peerApi = {
   async peerRun(side: BrowserSide, k: number): Promise<number> {
     const s = open.get(side);
     if (!s) throw new Error(`peer side ${side} is not open`);
+    const c0 = dispatchCount();
     const t0 = now();
     await s.run(k);
-    return now() - t0;
+    const ms = now() - t0;
+    s.lastDispatchesPerStep = (dispatchCount() - c0) / k;
+    return ms;
   },
-  /** WebGPU dispatches per step over k steps of an open side (after its warm-up). */
-  async peerDispatches(side: BrowserSide, k: number): Promise<number> {
+  /**
+   * WebGPU dispatches per step in the side's latest peerRun (the runner reads it after the last
+   * steady-state round, so no extra steps are run just to count; a readback's own dispatches,
+   * if any, are spread over that round's steps on both sides alike).
+   */
+  peerDispatches(side: BrowserSide): number {
     const s = open.get(side);
-    if (!s) throw new Error(`peer side ${side} is not open`);
-    const c0 = dispatchCount();
-    await s.run(k);
-    return (dispatchCount() - c0) / k;
+    if (!s || s.lastDispatchesPerStep === undefined) throw new Error(`peer side ${side} has not run`);
+    return s.lastDispatchesPerStep;
   },
   peerLosses: (side: BrowserSide): number[] => open.get(side)?.losses ?? [],
   peerClose(side: BrowserSide): void {

@@ -38,12 +38,18 @@ export interface Side {
 /**
  * Interleaved rounds: every round runs each side for K steps back to back, the order rotated by
  * one each round, so no side always follows the same one. First a single step of each (its
- * time kept apart: compilation, first allocations), then a warm-up of K/2 steps.
+ * time kept apart: compilation, first allocations), then a warm-up (see below).
  */
-export async function interleaved(sides: Side[], o: { rounds: number; K: number }): Promise<{ first: number[]; perRound: number[][] }> {
+export async function interleaved(sides: Side[], o: { rounds: number; K: number; warmMs?: number }): Promise<{ first: number[]; perRound: number[][] }> {
   const first: number[] = [];
   for (const s of sides) first.push(await s.run(1));
-  for (const s of sides) await s.run(Math.max(2, o.K >> 1));
+  // Warm-up: at least K/2 steps, and more until warmMs of stepping. jax-js on wasm ran its first
+  // ~40 MLP steps 3-10x slower than later ones in Node (its kernels' wasm getting optimized by
+  // V8, measured here), which a K/2-step warm-up in a quick run would count against it.
+  for (const s of sides) {
+    let spent = await s.run(Math.max(2, o.K >> 1));
+    while (spent < (o.warmMs ?? 0)) spent += await s.run(Math.max(2, o.K >> 1));
+  }
   const perRound: number[][] = sides.map(() => []);
   for (let i = 0; i < o.rounds; i++) {
     for (let j = 0; j < sides.length; j++) {

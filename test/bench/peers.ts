@@ -143,7 +143,7 @@ export async function runPeers(o: { rounds: number; steps: Record<Workload, numb
       const jx = jax ? jaxSide(jax) : null;
       let wasm: Awaited<ReturnType<typeof interleaved>>;
       try {
-        wasm = await interleaved([mine, ...(jx ? [jx] : []), ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K });
+        wasm = await interleaved([mine, ...(jx ? [jx] : []), ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K, warmMs: 3000 });
       } finally {
         mine.dispose();
         jax?.dispose();
@@ -151,7 +151,7 @@ export async function runPeers(o: { rounds: number; steps: Record<Workload, numb
       const mineCpu = await tabtrainSide(w, 'cpu');
       let cpu: Awaited<ReturnType<typeof interleaved>>;
       try {
-        cpu = await interleaved([mineCpu, ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K });
+        cpu = await interleaved([mineCpu, ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K, warmMs: 1000 });
       } finally {
         mineCpu.dispose();
       }

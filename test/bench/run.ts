@@ -38,7 +38,7 @@ const S = {
   resumeSeq: (QUICK ? ['resume', 'fresh'] : ['resume', 'fresh', 'fresh', 'resume', 'resume', 'fresh']) as ('fresh' | 'resume')[],
   otherThroughput: { rounds: per(QUICK ? 1 : 8, QUICK ? 1 : 4, QUICK ? 1 : 4), K: per(30, 10, 10), warm: per(10, 5, 5) },
   // Peers in the page: on SwiftShader tabtrain's B step takes ~4 s (723 dispatches), jax-js's ~0.5 s.
-  browserPeers: { rounds: QUICK ? 1 : 5, K: { A: QUICK ? 3 : 10, B: QUICK ? 2 : 4 }, dispatchSteps: 2 },
+  browserPeers: { rounds: QUICK ? 1 : 5, K: { A: QUICK ? 3 : 10, B: QUICK ? 2 : 4 } },
   node: { rounds: per(QUICK ? 1 : 8, QUICK ? 1 : 4, QUICK ? 1 : 4), K: per(30, 10, 10), growth: 2000 },
 };
 
@@ -250,7 +250,7 @@ async function browserPeersPhase(): Promise<void> {
         log(`browser peers ${w}: ${gpuSides.join(' vs ')}, ${cfg.rounds} rounds x ${K} steps`);
         const res = await timed(w, 'browserpeers', 'webgpu', () => interleaved(gpuSides.map(side), { rounds: cfg.rounds, K }));
         for (const [i, name] of gpuSides.entries()) {
-          const perStep = await call('peerDispatches', name, cfg.dispatchSteps);
+          const perStep = await call('peerDispatches', name); // over the last round's steps
           const entry = { firstStepMs: res.first[i], rounds: res.perRound[i], stepsPerSec: median(res.perRound[i]), dispatchesPerStep: perStep };
           if (name === 'tabtrain-webgpu') r.tabtrainWebgpu = entry;
           else {
