@@ -44,8 +44,8 @@ export async function interleaved(sides: Side[], o: { rounds: number; K: number;
   const first: number[] = [];
   for (const s of sides) first.push(await s.run(1));
   // Warm-up: at least K/2 steps, and more until warmMs of stepping. jax-js on wasm ran its first
-  // ~40 MLP steps 3-10x slower than later ones in Node (its kernels' wasm getting optimized by
-  // V8, measured here), which a K/2-step warm-up in a quick run would count against it.
+  // ~40 MLP steps 3-10x slower than later ones in Node (measured here; most likely V8 tiering up
+  // its generated wasm), which a K/2-step warm-up in a quick run would count against it.
   for (const s of sides) {
     let spent = await s.run(Math.max(2, o.K >> 1));
     while (spent < (o.warmMs ?? 0)) spent += await s.run(Math.max(2, o.K >> 1));
