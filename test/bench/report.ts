@@ -262,6 +262,19 @@ export function peerTable(res: Results): string {
   return table(['workload', 'tabtrain wasm (CLI) steps/s', 'p25-p75', 'tabtrain cpu steps/s', 'jax-js wasm steps/s', 'p25-p75', 'PyTorch CPU steps/s', 'p25-p75', 'throughput_vs_jax_wasm', 'cli_throughput_vs_torch_cpu', 'cpu backend vs torch', 'notes'], rows);
 }
 
+/** The peers' goals (ratios by workload), one line each: met or missed per workload. */
+export function peerGoals(res: Results): string {
+  const lines: string[] = [];
+  for (const k of ['dispatches_per_step_vs_jax', 'throughput_vs_jax_wasm', 'throughput_vs_jax_webgpu', 'cli_throughput_vs_torch_cpu']) {
+    const v = res.ratios[k];
+    if (!v || !Object.keys(v).length) continue;
+    const g = GOALS[k];
+    const each = Object.entries(v).map(([w, x]) => `${w} ${fmt(x, 3)}${g ? (g.test(x) ? ' met' : ' MISSED') : ''}`);
+    lines.push(`${k}${g ? ` (goal ${g.goal})` : k === 'throughput_vs_jax_webgpu' ? ' (goal >= 1.0 on a real GPU; SwiftShader: reported only)' : ' (reported)'}: ${each.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
 /** Workloads A and B in Chromium: tabtrain vs jax-js on WebGPU (steps/s, dispatches/step), tfjs wasm. */
 export function browserPeerTable(res: Results): string {
   if (!res.browserPeers) return '';

@@ -15,7 +15,7 @@ import type { BenchApi } from './bench.worker';
 import { log, median, type ThroughputResult } from './measure';
 import { DATA_SIZES, FAMILIES, IO, MAIN, SIZES, type BenchCase, type Family } from './models';
 import type { BackendResults, BrowserPeerResult, Results, ResumeLoad, ResumeResult } from './report';
-import { browserPeerTable, computeRatios, detailTables, peerTable, ratioTable, scalingHtml } from './report';
+import { browserPeerTable, computeRatios, peerGoals, detailTables, peerTable, ratioTable, scalingHtml } from './report';
 import type { BrowserSide } from './browser-peers';
 import { WORKLOAD_LABELS, WORKLOADS, interleaved, type Side } from './peer-workloads';
 
@@ -375,6 +375,7 @@ async function main(): Promise<void> {
   console.log(ratioTable(results));
   if (results.peers) console.log(`\nPeers (CPU, this machine):\n${peerTable(results)}`);
   if (results.browserPeers) console.log(`\nPeers in Chromium (WebGPU on SwiftShader, tfjs wasm):\n${browserPeerTable(results)}`);
+  if (results.peers || results.browserPeers) console.log(`\nPeer ratios:\n${peerGoals(results)}`);
   console.log('\n' + detailTables(results));
   if (results.errors.length) console.log(`\nErrors:\n${results.errors.map((e) => `- ${e}`).join('\n')}`);
   console.log(`\nWrote ${join('bench-results', 'latest.json')} and ${join('bench-results', 'scaling.html')}. Node on Dawn (real GPU): not run, ${results.dawn.why}.`);

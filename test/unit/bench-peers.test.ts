@@ -1,0 +1,61 @@
+// The bench's peer machinery (test/bench/): the jax-js versions of workloads A and B train (their
+// loss falls, so the peer numbers are of a working training step, not of a broken one), and the
+// interleaved rounds rotate the order of the sides and time each side's own steps.
+import { describe, expect, it } from 'vitest';
+import { jaxInit, jaxTrainer } from '../bench/jax-models';
+import { interleaved, type Side } from '../bench/peer-workloads';
+
+describe('jax-js peer (wasm in Node)', () => {
+  it('workload A: the loss falls over 40 steps and the weights stay finite', async () => {
+    expect(await jaxInit('wasm')).toBe(true);
+    const t = jaxTrainer('A');
+    try {
+      const first = await t.run(1);
+      // 10 balanced random classes, small initial weights: about ln 10
+      expect(first).toBeGreaterThan(2.0);
+      expect(first).toBeLessThan(2.8);
+      const later = await t.run(40);
+      expect(Number.isFinite(later)).toBe(true);
+      expect(later).toBeLessThan(first - 0.1);
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('workload B: the loss falls towards ln 65 on random text', async () => {
+    expect(await jaxInit('wasm')).toBe(true);
+    const t = jaxTrainer('B');
+    try {
+      const first = await t.run(1);
+      const later = await t.run(6);
+      expect(later).toBeLessThan(first);
+      expect(later).toBeGreaterThan(Math.log(65) - 0.2);
+    } finally {
+      t.dispose();
+    }
+  });
+});
+
+describe('interleaved rounds', () => {
+  it('runs the first step apart, warms up, then rotates the order each round', async () => {
+    const calls: string[] = [];
+    const side = (name: string, msPerStep: number): Side => ({
+      name,
+      run: async (k) => {
+        calls.push(`${name}${k}`);
+        return k * msPerStep;
+      },
+    });
+    const r = await interleaved([side('a', 10), side('b', 20), side('c', 40)], { rounds: 3, K: 4 });
+    expect(calls).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a4', 'b4', 'c4', 'b4', 'c4', 'a4', 'c4', 'a4', 'b4']);
+    expect(r.first).toEqual([10, 20, 40]);
+    // steps/s of each side, per round, in the sides' order whatever order they ran in
+    expect(r.perRound).toEqual([[100, 100, 100], [50, 50, 50], [25, 25, 25]]);
+  });
+
+  it('warms up for at least warmMs', async () => {
+    let n = 0;
+    await interleaved([{ name: 'a', run: async (k) => ((n += k), k * 100) }], { rounds: 0, K: 2, warmMs: 1000 });
+    expect(n).toBe(1 + 10); // one first step, then 2-step warm-ups until 1,000 ms
+  });
+});
