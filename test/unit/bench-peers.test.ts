@@ -1,9 +1,11 @@
 // The bench's peer machinery (test/bench/): the jax-js versions of workloads A and B train (their
 // loss falls, so the peer numbers are of a working training step, not of a broken one), and the
-// interleaved rounds rotate the order of the sides and time each side's own steps.
+// interleaved rounds rotate the order of the sides and time each side's own steps; the peer
+// ratios land in latest.json per workload with their goals.
 import { describe, expect, it } from 'vitest';
 import { jaxInit, jaxTrainer } from '../bench/jax-models';
 import { interleaved, type Side } from '../bench/peer-workloads';
+import { computeRatios, peerGoals, type Results } from '../bench/report';
 
 describe('jax-js peer (wasm in Node)', () => {
   it('workload A: the loss falls over 40 steps and the weights stay finite', async () => {
@@ -57,5 +59,35 @@ describe('interleaved rounds', () => {
     let n = 0;
     await interleaved([{ name: 'a', run: async (k) => ((n += k), k * 100) }], { rounds: 0, K: 2, warmMs: 1000 });
     expect(n).toBe(1 + 10); // one first step, then 2-step warm-ups until 1,000 ms
+  });
+});
+
+describe('peer ratios in latest.json', () => {
+  const side = (rounds: number[]) => ({ firstStepMs: 1, rounds, stepsPerSec: rounds[0] });
+  const results = (): Results => ({
+    schema: 1, startedAt: '', durationSec: 0, machine: {}, settings: {}, browser: {}, node: {}, dawn: { run: false, why: '' },
+    ratios: {}, ratiosByBackend: {}, goals: {}, notes: [], errors: [],
+    peers: {
+      A: { label: 'A', stepsPerRound: 3, tabtrainWasm: side([10]), tabtrainCpu: side([1]), cliVsJaxWasm: 1.25, cliVsTorchCpu: 0.5 },
+      B: { error: 'broke' },
+    },
+    browserPeers: {
+      A: { label: 'A', stepsPerRound: 3, rounds: 1, dispatchCounter: true, throughputVsJaxWebgpu: 0.2, dispatchesVsJax: 88 / 67 },
+      B: { label: 'B', stepsPerRound: 2, rounds: 1, dispatchCounter: true, throughputVsJaxWebgpu: 1.1, dispatchesVsJax: 0.9 },
+    },
+  });
+
+  it('gives every new ratio per workload, keeps the CPU one, and judges the goals', () => {
+    const r = results();
+    computeRatios(r);
+    expect(r.ratios.throughput_vs_jax_wasm).toEqual({ A: 1.25 });
+    expect(r.ratios.cli_throughput_vs_torch_cpu).toEqual({ A: 0.5 });
+    expect(r.ratios.throughput_vs_jax_webgpu).toEqual({ A: 0.2, B: 1.1 });
+    expect(r.ratios.dispatches_per_step_vs_jax).toEqual({ A: 88 / 67, B: 0.9 });
+    expect(r.goals.dispatches_per_step_vs_jax.met).toEqual({ A: false, B: true });
+    expect(r.goals.throughput_vs_jax_wasm.met).toEqual({ A: true });
+    // no goal on SwiftShader for the WebGPU throughput (>= 1.0 is for a real GPU)
+    expect(r.goals.throughput_vs_jax_webgpu).toBeUndefined();
+    expect(peerGoals(r)).toContain('dispatches_per_step_vs_jax (goal <= 1): A 1.313 MISSED, B 0.900 met');
   });
 });
