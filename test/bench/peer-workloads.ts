@@ -40,15 +40,23 @@ export interface Side {
  * one each round, so no side always follows the same one. First a single step of each (its
  * time kept apart: compilation, first allocations), then a warm-up (see below).
  */
-export async function interleaved(sides: Side[], o: { rounds: number; K: number; warmMs?: number }): Promise<{ first: number[]; perRound: number[][] }> {
+export async function interleaved(sides: Side[], o: { rounds: number; K: number; warmMs?: number; warmMaxMs?: number }): Promise<{ first: number[]; perRound: number[][] }> {
   const first: number[] = [];
   for (const s of sides) first.push(await s.run(1));
-  // Warm-up: at least K/2 steps, and more until warmMs of stepping. jax-js on wasm ran its first
-  // ~40 MLP steps 3-10x slower than later ones in Node (measured here; most likely V8 tiering up
-  // its generated wasm), which a K/2-step warm-up in a quick run would count against it.
+  // Warm-up: at least K/2 steps, and more until warmMs of stepping; then more while a warm-up
+  // chunk still runs over 20% faster than the one before it, up to warmMaxMs. jax-js on wasm ran
+  // its first ~40-60 MLP steps 3-10x slower than later ones in Node (measured here; most likely V8
+  // tiering up its generated wasm), which a short warm-up would count against it.
+  const chunk = Math.max(2, o.K >> 1);
   for (const s of sides) {
-    let spent = await s.run(Math.max(2, o.K >> 1));
-    while (spent < (o.warmMs ?? 0)) spent += await s.run(Math.max(2, o.K >> 1));
+    let prev = Infinity;
+    let last = await s.run(chunk);
+    let spent = last;
+    while (spent < (o.warmMs ?? 0) || (last < 0.8 * prev && spent < (o.warmMaxMs ?? 0))) {
+      prev = last;
+      last = await s.run(chunk);
+      spent += last;
+    }
   }
   const perRound: number[][] = sides.map(() => []);
   for (let i = 0; i < o.rounds; i++) {

@@ -143,7 +143,7 @@ export async function runPeers(o: { rounds: number; steps: Record<Workload, numb
       const jx = jax ? jaxSide(jax) : null;
       let wasm: Awaited<ReturnType<typeof interleaved>>;
       try {
-        wasm = await interleaved([mine, ...(jx ? [jx] : []), ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K, warmMs: 3000 });
+        wasm = await interleaved([mine, ...(jx ? [jx] : []), ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K, warmMs: 3000, warmMaxMs: 20_000 });
       } finally {
         mine.dispose();
         jax?.dispose();

@@ -60,6 +60,20 @@ describe('interleaved rounds', () => {
     await interleaved([{ name: 'a', run: async (k) => ((n += k), k * 100) }], { rounds: 0, K: 2, warmMs: 1000 });
     expect(n).toBe(1 + 10); // one first step, then 2-step warm-ups until 1,000 ms
   });
+
+  it('keeps warming up while a side still speeds up, up to warmMaxMs', async () => {
+    // 2-step chunks take 400, 200, 100, 70, 70, ... ms: the warm-up stops after the first chunk
+    // that is not over 20% faster than the one before (the second 70)
+    const chunks = [400, 200, 100, 70, 70, 70, 70];
+    let i = 0;
+    await interleaved([{ name: 'a', run: async (k) => (k === 1 ? 1000 : chunks[i++]) }], { rounds: 0, K: 4, warmMs: 100, warmMaxMs: 10_000 });
+    expect(i).toBe(5);
+    // a side that keeps speeding up stops at warmMaxMs
+    let n = 0;
+    // chunks of 700, 490, 343, 240, 168, 118 ms (1,941 ms after 5, 2,059 after 6)
+    await interleaved([{ name: 'b', run: async (k) => (k === 1 ? 1 : (n++, 1000 * 0.7 ** n)) }], { rounds: 0, K: 4, warmMaxMs: 2000 });
+    expect(n).toBe(6);
+  });
 });
 
 describe('peer ratios in latest.json', () => {
