@@ -1,6 +1,9 @@
 // The bench worker: the real engine on a chosen backend in a dedicated worker, as the app runs
 // it, with checkpoints written into this browser's IndexedDB through src/store/index.ts.
+// browser-peers first: it wraps the WebGPU dispatch calls before any backend can issue one.
+import { peerApi } from './browser-peers';
 import '@tensorflow/tfjs-backend-webgpu';
+import '../../src/worker/wasm-files';
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import { makeBody } from '../../src/ckpt/body';
@@ -58,6 +61,7 @@ async function rawGet(key: string): Promise<Uint8Array> {
 }
 
 const api = {
+  ...peerApi,
   async backend(name: string) {
     const r = await useBackend(name);
     return { ...r, timeOrigin: performance.timeOrigin };

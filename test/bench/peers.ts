@@ -1,44 +1,24 @@
 // Peers: what users could use instead. Workloads A (MLP 64-256-256-10, batch 256) and B (causal
 // transformer, vocab 65, context 64, d 64, 2 layers, 4 heads, batch 16), with the same math on
 // every side (AdamW, weight decay 0.01, clipping at 1, no dropout): tabtrain's engine on the
-// CLI's backends (wasm, the default, then the plain-JS cpu one, in this process) against PyTorch
-// on the CPU (test/bench/torch_peer.py in Debian's python3-torch, one long-lived process). Rounds
-// alternate between tabtrain and PyTorch, so a busy machine slows both alike; first-step time is
-// kept apart from steady state. (One tfjs backend at a time: its rounds, then the other's.)
+// CLI's backends (wasm, the default, then the plain-JS cpu one, in this process) against jax-js
+// on its wasm backend (test/bench/jax-models.ts, the whole step under jit, in this process) and
+// PyTorch on the CPU (test/bench/torch_peer.py in Debian's python3-torch, one long-lived
+// process). The sides run in interleaved rounds (order rotated each round), so a busy machine
+// slows all alike; first-step time is kept apart from steady state. (One tfjs backend at a
+// time: the wasm rounds with jax-js and PyTorch, then the cpu backend's rounds with PyTorch.)
+// The browser peers (jax-js on WebGPU, tfjs wasm in the page) are in run.ts's `browserpeers`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/engine/backend';
 import '../../src/engine/wasm';
-import { makeConfig } from '../../src/engine/config';
-import { Rng } from '../../src/engine/rng';
-import { Trainer } from '../../src/engine/trainer';
-import type { Dataset, TextDataset } from '../../src/engine/data/types';
-import { tabular } from '../support/synthetic';
+import { WORKLOAD_LABELS, WORKLOADS, interleaved, trainerFor, type Side, type Workload } from './peer-workloads';
+import { jaxInit, jaxTrainer, type JaxTrainer } from './jax-models';
 import { log, median, now, syncRead } from './measure';
 
-export type Workload = 'A' | 'B';
-export const WORKLOADS: Workload[] = ['A', 'B'];
-export const WORKLOAD_LABELS: Record<Workload, string> = {
-  A: 'A: mlp 64-256-256-10, batch 256',
-  B: 'B: transformer vocab 65, ctx 64, d 64, 2 layers, 4 heads, batch 16',
-};
-
-/** 64K characters over 65 distinct ones, pseudo-random (speed does not depend on the text). */
-function text65(): TextDataset {
-  const vocab = Array.from({ length: 65 }, (_, i) => String.fromCharCode(48 + i));
-  const rng = Rng.fromSeed(5);
-  const ids = Int32Array.from({ length: 65536 }, () => Math.floor(rng.nextFloat() * 65));
-  return { kind: 'text', ids, vocab, notes: [], fingerprint: { sha256: 'b'.repeat(64), summary: 'synthetic text, 65 characters', shape: { chars: ids.length } } };
-}
-
-function trainerFor(w: Workload): Trainer {
-  const ds: Dataset = w === 'A' ? tabular(4096, 64, 10, 7) : text65();
-  const model = w === 'A' ? { family: 'mlp', hidden: [256, 256], batchSize: 256 } : { family: 'charlm', contextLength: 64, dModel: 64, numLayers: 2, numHeads: 4, batchSize: 16 };
-  const config = makeConfig(ds, { optimizer: 'adamw', lr: 1e-3, weightDecay: 0.01, clipNorm: 1, dropout: 0, logEvery: 10, evalEvery: 1_000_000, steps: 1_000_000, seed: 3, ...model } as Parameters<typeof makeConfig>[1]);
-  return Trainer.create({ config, dataset: ds, runId: `bench-peer-${w}` });
-}
+export { WORKLOADS, WORKLOAD_LABELS, trainerFor, type Workload } from './peer-workloads';
 
 /** The PyTorch side: one process, one JSON line per request. */
 class TorchPeer {
@@ -80,6 +60,11 @@ export interface PeerResult {
   /** tabtrain on the CLI's default backend (wasm), and on the cpu backend. */
   tabtrainWasm: PeerSide;
   tabtrainCpu: PeerSide;
+  /** jax-js on its wasm backend in Node, jit; its loss after the first step and at the end (it must fall). */
+  jaxWasm?: PeerSide & { lossFirst: number; lossLast: number };
+  jaxError?: string;
+  /** median over rounds of tabtrain-on-wasm's steps/s over jax-js wasm's in the same round. */
+  cliVsJaxWasm?: number;
   torchCpu?: PeerSide & { threads: number; version: string };
   torchError?: string;
   /** median over rounds of tabtrain's steps/s (wasm: the CLI's default) over PyTorch's next to it. */
@@ -88,37 +73,42 @@ export interface PeerResult {
   cpuBackendVsTorchCpu?: number;
 }
 
-/** Alternating rounds of tabtrain on one backend and PyTorch: steps/s of each, per round. */
-async function rounds(w: Workload, backend: 'wasm' | 'cpu', torch: TorchPeer | null, o: { rounds: number; K: number }): Promise<{ a: number[]; b: number[]; first: { tabtrain: number; torch: number } }> {
+/** tabtrain's engine on one backend, as a side. */
+async function tabtrainSide(w: Workload, backend: 'wasm' | 'cpu'): Promise<Side & { dispose(): void }> {
   const r = await useBackend(backend);
   if (!r.ok) throw new Error(`the ${backend} backend is not available: ${r.reason}`);
   const trainer = trainerFor(w);
-  try {
-    const mine = async (k: number) => {
+  return {
+    name: `tabtrain ${backend}`,
+    async run(k) {
       const t0 = now();
       await trainer.train({ target: { steps: trainer.step + k } });
       await syncRead(trainer);
       return now() - t0;
-    };
-    const theirs = async (k: number) => (torch ? ((await torch.ask({ cmd: 'run', steps: k })).seconds as number) * 1000 : NaN);
-    const first = { tabtrain: await mine(1), torch: await theirs(1) };
-    await mine(Math.max(2, o.K >> 1));
-    await theirs(Math.max(2, o.K >> 1));
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let i = 0; i < o.rounds; i++) {
-      // alternate which side goes first, so neither always follows the other's cache state
-      const order = i % 2 ? [theirs, mine] : [mine, theirs];
-      const ms = [await order[0](o.K), await order[1](o.K)];
-      const [t, p] = i % 2 ? [ms[1], ms[0]] : ms;
-      a.push((o.K * 1000) / t);
-      b.push((o.K * 1000) / p);
-    }
-    return { a, b, first };
-  } finally {
-    trainer.dispose();
-    tf.disposeVariables();
-  }
+    },
+    dispose() {
+      trainer.dispose();
+      tf.disposeVariables();
+    },
+  };
+}
+
+function torchSide(torch: TorchPeer): Side {
+  return { name: 'torch', run: async (k) => ((await torch.ask({ cmd: 'run', steps: k })).seconds as number) * 1000 };
+}
+
+/** jax-js as a side; remembers the loss after its first step and its latest one. */
+function jaxSide(t: JaxTrainer): Side & { losses: number[] } {
+  const losses: number[] = [];
+  return {
+    name: `jax-js ${t.device}`,
+    losses,
+    async run(k) {
+      const t0 = now();
+      losses.push(await t.run(k));
+      return now() - t0;
+    },
+  };
 }
 
 export async function runPeers(o: { rounds: number; steps: Record<Workload, number> }): Promise<Record<Workload, PeerResult | { error: string }>> {
@@ -137,16 +127,46 @@ export async function runPeers(o: { rounds: number; steps: Record<Workload, numb
       torch?.close();
       torch = null;
     }
+    let jax: JaxTrainer | null = null;
+    let jaxError: string | undefined;
+    try {
+      if (!(await jaxInit('wasm'))) throw new Error('jax-js: its wasm backend did not start');
+      jax = jaxTrainer(w);
+    } catch (e) {
+      jaxError = e instanceof Error ? e.message : String(e);
+    }
     try {
       const side = (rounds: number[], firstStepMs: number): PeerSide => ({ firstStepMs, rounds, stepsPerSec: median(rounds) });
-      const wasm = await rounds(w, 'wasm', torch, { rounds: o.rounds, K });
-      const cpu = await rounds(w, 'cpu', torch, { rounds: o.rounds, K });
-      const res: PeerResult = { label: WORKLOAD_LABELS[w], stepsPerRound: K, tabtrainWasm: side(wasm.a, wasm.first.tabtrain), tabtrainCpu: side(cpu.a, cpu.first.tabtrain) };
+      const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
+      // wasm rounds: tabtrain on wasm, jax-js on wasm, PyTorch (those present)
+      const mine = await tabtrainSide(w, 'wasm');
+      const jx = jax ? jaxSide(jax) : null;
+      let wasm: Awaited<ReturnType<typeof interleaved>>;
+      try {
+        wasm = await interleaved([mine, ...(jx ? [jx] : []), ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K, warmMs: 3000, warmMaxMs: 20_000 });
+      } finally {
+        mine.dispose();
+        jax?.dispose();
+      }
+      const mineCpu = await tabtrainSide(w, 'cpu');
+      let cpu: Awaited<ReturnType<typeof interleaved>>;
+      try {
+        cpu = await interleaved([mineCpu, ...(torch ? [torchSide(torch)] : [])], { rounds: o.rounds, K, warmMs: 1000 });
+      } finally {
+        mineCpu.dispose();
+      }
+      const res: PeerResult = { label: WORKLOAD_LABELS[w], stepsPerRound: K, tabtrainWasm: side(wasm.perRound[0], wasm.first[0]), tabtrainCpu: side(cpu.perRound[0], cpu.first[0]) };
+      if (jx) {
+        res.jaxWasm = { ...side(wasm.perRound[1], wasm.first[1]), lossFirst: jx.losses[0], lossLast: jx.losses[jx.losses.length - 1] };
+        res.cliVsJaxWasm = ratio(wasm.perRound[0], wasm.perRound[1]);
+        log(`  jax-js wasm ${res.jaxWasm.stepsPerSec.toFixed(2)} steps/s (loss ${res.jaxWasm.lossFirst.toFixed(3)} -> ${res.jaxWasm.lossLast.toFixed(3)}), tabtrain wasm ${res.tabtrainWasm.stepsPerSec.toFixed(2)}`);
+      } else res.jaxError = jaxError;
       if (torch) {
-        const b = [...wasm.b, ...cpu.b];
-        res.torchCpu = { ...side(b, wasm.first.torch), threads: torchInfo.threads as number, version: String(torchInfo.torch) };
-        res.cliVsTorchCpu = median(wasm.a.map((x, i) => x / wasm.b[i]));
-        res.cpuBackendVsTorchCpu = median(cpu.a.map((x, i) => x / cpu.b[i]));
+        const tw = wasm.perRound[wasm.perRound.length - 1];
+        const tc = cpu.perRound[1];
+        res.torchCpu = { ...side([...tw, ...tc], wasm.first[wasm.first.length - 1]), threads: torchInfo.threads as number, version: String(torchInfo.torch) };
+        res.cliVsTorchCpu = ratio(wasm.perRound[0], tw);
+        res.cpuBackendVsTorchCpu = ratio(cpu.perRound[0], tc);
       } else res.torchError = torchError;
       out[w] = res;
     } catch (e) {

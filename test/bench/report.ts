@@ -59,7 +59,26 @@ export interface BackendResults {
   stepOverhead?: { label: string; tabtrainMs: number; bareMs: number; ratio: number; overheadUs: number; rounds: number } | { error: string };
 }
 
-import type { PeerResult } from './peers';
+import type { PeerResult, PeerSide } from './peers';
+
+/** Workload A or B in the page (run.ts browserPeersPhase): the WebGPU sides and tfjs wasm. */
+export interface BrowserPeerResult {
+  label: string;
+  stepsPerRound: number;
+  rounds: number;
+  /** whether the dispatch counter could wrap GPUComputePassEncoder in the worker. */
+  dispatchCounter: boolean;
+  tabtrainWebgpu?: PeerSide & { dispatchesPerStep: number };
+  jaxWebgpu?: PeerSide & { dispatchesPerStep: number; lossFirst: number; lossLast: number };
+  /** tabtrain's engine on tfjs's wasm backend in the page. */
+  tabtrainWasm?: PeerSide;
+  /** median over rounds of tabtrain WebGPU steps/s over jax-js WebGPU's in the same round. */
+  throughputVsJaxWebgpu?: number;
+  /** tabtrain's WebGPU dispatches per step over jax-js's. */
+  dispatchesVsJax?: number;
+  /** sides that did not start or failed, with the full error. */
+  errors?: Record<string, string>;
+}
 
 export interface Results {
   schema: 1;
@@ -73,6 +92,8 @@ export interface Results {
   longTasks?: LongTaskResult;
   /** workloads A and B against PyTorch on the CPU (test/bench/peers.ts). */
   peers?: Record<string, PeerResult | { error: string }>;
+  /** workloads A and B in Chromium: tabtrain vs jax-js on WebGPU, tfjs wasm (run.ts). */
+  browserPeers?: Record<string, BrowserPeerResult>;
   ratios: Record<string, Record<string, number>>;
   ratiosByBackend: Record<string, Record<string, Record<string, number>>>;
   goals: Record<string, { goal: string; met: Record<string, boolean> }>;
@@ -117,6 +138,9 @@ export const GOALS: Record<string, { goal: string; test: (v: number) => boolean 
   max_checkpoint_stall_steps_blocking: { goal: '<= 1', test: (v) => v <= 1 },
   checkpoint_overhead_ab: { goal: '<= 0.02', test: (v) => v <= 0.02 },
   checkpoint_overhead_ab_blocking: { goal: '<= 0.02', test: (v) => v <= 0.02 },
+  // peers (by workload A, B); throughput_vs_jax_webgpu has its goal (>= 1.0) on a real GPU only
+  dispatches_per_step_vs_jax: { goal: '<= 1', test: (v) => v <= 1 },
+  throughput_vs_jax_wasm: { goal: '>= 1.0', test: (v) => v >= 1.0 },
 };
 
 function throughputRatios(b: BackendResults): Record<string, Record<string, number>> {
@@ -164,6 +188,16 @@ export function computeRatios(res: Results): void {
   if (res.peers) {
     ratios.cli_throughput_vs_torch_cpu = {};
     for (const [w, r] of Object.entries(res.peers)) if (ok(r) && r.cliVsTorchCpu !== undefined) ratios.cli_throughput_vs_torch_cpu[w] = r.cliVsTorchCpu;
+    ratios.throughput_vs_jax_wasm = {};
+    for (const [w, r] of Object.entries(res.peers)) if (ok(r) && r.cliVsJaxWasm !== undefined) ratios.throughput_vs_jax_wasm[w] = r.cliVsJaxWasm;
+  }
+  if (res.browserPeers) {
+    ratios.throughput_vs_jax_webgpu = {};
+    ratios.dispatches_per_step_vs_jax = {};
+    for (const [w, r] of Object.entries(res.browserPeers)) {
+      if (r.throughputVsJaxWebgpu !== undefined) ratios.throughput_vs_jax_webgpu[w] = r.throughputVsJaxWebgpu;
+      if (r.dispatchesVsJax !== undefined) ratios.dispatches_per_step_vs_jax[w] = r.dispatchesVsJax;
+    }
   }
   res.ratios = ratios;
 
@@ -206,16 +240,58 @@ export function ratioTable(res: Results): string {
   return table(['ratio (WebGPU, Chromium)', ...fams, 'goal', 'status'], rows);
 }
 
-/** Workloads A and B: steps/s of each side (median, with the spread over rounds) and the ratio. */
+const spreadOf = (xs: number[]) => (xs.length > 1 ? `${fmt(quantile(xs, 0.25), 2)}-${fmt(quantile(xs, 0.75), 2)}` : '-');
+
+/** Workloads A and B in Node: steps/s of each side (median, with the spread over rounds) and the ratios. */
 export function peerTable(res: Results): string {
   if (!res.peers) return '';
-  const spread = (xs: number[]) => (xs.length > 1 ? `${fmt(quantile(xs, 0.25), 2)}-${fmt(quantile(xs, 0.75), 2)}` : '-');
   const rows = Object.entries(res.peers).map(([w, r]) => {
-    if (!ok(r)) return [w, 'error', '-', '-', '-', '-', '-', '-', r.error];
+    if (!ok(r)) return [w, 'error', '-', '-', '-', '-', '-', '-', '-', '-', '-', r.error];
     const t = r.torchCpu;
-    return [r.label, fmt(r.tabtrainWasm.stepsPerSec, 2), spread(r.tabtrainWasm.rounds), fmt(r.tabtrainCpu.stepsPerSec, 2), t ? fmt(t.stepsPerSec, 2) : '-', t ? spread(t.rounds) : '-', fmt(r.cliVsTorchCpu, 3), fmt(r.cpuBackendVsTorchCpu, 3), t ? `torch ${t.version}, ${t.threads} threads; first step wasm ${fmt(r.tabtrainWasm.firstStepMs, 0)} ms, torch ${fmt(t.firstStepMs, 0)} ms` : r.torchError ?? ''];
+    const j = r.jaxWasm;
+    const notes = [
+      t ? `torch ${t.version}, ${t.threads} threads` : `no torch: ${r.torchError ?? '?'}`,
+      j ? `jax-js loss ${fmt(j.lossFirst, 3)} -> ${fmt(j.lossLast, 3)}` : `no jax-js: ${r.jaxError ?? '?'}`,
+      `first step ms: tabtrain wasm ${fmt(r.tabtrainWasm.firstStepMs, 0)}${j ? `, jax-js ${fmt(j.firstStepMs, 0)}` : ''}${t ? `, torch ${fmt(t.firstStepMs, 0)}` : ''}`,
+    ].join('; ');
+    return [
+      r.label, fmt(r.tabtrainWasm.stepsPerSec, 2), spreadOf(r.tabtrainWasm.rounds), fmt(r.tabtrainCpu.stepsPerSec, 2), j ? fmt(j.stepsPerSec, 2) : '-', j ? spreadOf(j.rounds) : '-',
+      t ? fmt(t.stepsPerSec, 2) : '-', t ? spreadOf(t.rounds) : '-', fmt(r.cliVsJaxWasm, 3), fmt(r.cliVsTorchCpu, 3), fmt(r.cpuBackendVsTorchCpu, 3), notes,
+    ];
   });
-  return table(['workload', 'tabtrain wasm (CLI) steps/s', 'p25-p75', 'tabtrain cpu steps/s', 'PyTorch CPU steps/s', 'p25-p75', 'cli_throughput_vs_torch_cpu', 'cpu backend vs torch', 'notes'], rows);
+  return table(['workload', 'tabtrain wasm (CLI) steps/s', 'p25-p75', 'tabtrain cpu steps/s', 'jax-js wasm steps/s', 'p25-p75', 'PyTorch CPU steps/s', 'p25-p75', 'throughput_vs_jax_wasm', 'cli_throughput_vs_torch_cpu', 'cpu backend vs torch', 'notes'], rows);
+}
+
+/** The peers' goals (ratios by workload), one line each: met or missed per workload. */
+export function peerGoals(res: Results): string {
+  const lines: string[] = [];
+  for (const k of ['dispatches_per_step_vs_jax', 'throughput_vs_jax_wasm', 'throughput_vs_jax_webgpu', 'cli_throughput_vs_torch_cpu']) {
+    const v = res.ratios[k];
+    if (!v || !Object.keys(v).length) continue;
+    const g = GOALS[k];
+    const each = Object.entries(v).map(([w, x]) => `${w} ${fmt(x, 3)}${g ? (g.test(x) ? ' met' : ' MISSED') : ''}`);
+    lines.push(`${k}${g ? ` (goal ${g.goal})` : k === 'throughput_vs_jax_webgpu' ? ' (goal >= 1.0 on a real GPU; SwiftShader: reported only)' : ' (reported)'}: ${each.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** Workloads A and B in Chromium: tabtrain vs jax-js on WebGPU (steps/s, dispatches/step), tfjs wasm. */
+export function browserPeerTable(res: Results): string {
+  if (!res.browserPeers) return '';
+  const rows = Object.entries(res.browserPeers).map(([, r]) => {
+    const t = r.tabtrainWebgpu;
+    const j = r.jaxWebgpu;
+    const notes = [
+      `first step ms: ${t ? `tabtrain ${fmt(t.firstStepMs, 0)}` : ''}${j ? `, jax-js ${fmt(j.firstStepMs, 0)}` : ''}${r.tabtrainWasm ? `, wasm ${fmt(r.tabtrainWasm.firstStepMs, 0)}` : ''}`,
+      j ? `jax-js loss ${fmt(j.lossFirst, 3)} -> ${fmt(j.lossLast, 3)}` : '',
+      ...Object.entries(r.errors ?? {}).map(([k, v]) => `${k} FAILED: ${v.slice(0, 160)}`),
+    ].filter(Boolean).join('; ');
+    return [
+      r.label, t ? fmt(t.stepsPerSec, 2) : '-', t ? spreadOf(t.rounds) : '-', j ? fmt(j.stepsPerSec, 2) : '-', j ? spreadOf(j.rounds) : '-', fmt(r.throughputVsJaxWebgpu, 3),
+      t ? fmt(t.dispatchesPerStep, 1) : '-', j ? fmt(j.dispatchesPerStep, 1) : '-', fmt(r.dispatchesVsJax, 3), r.tabtrainWasm ? fmt(r.tabtrainWasm.stepsPerSec, 2) : '-', r.tabtrainWasm ? spreadOf(r.tabtrainWasm.rounds) : '-', notes,
+    ];
+  });
+  return table(['workload', 'tabtrain WebGPU steps/s', 'p25-p75', 'jax-js WebGPU steps/s', 'p25-p75', 'throughput_vs_jax_webgpu', 'tabtrain dispatches/step', 'jax-js dispatches/step', 'dispatches_per_step_vs_jax', 'tfjs wasm (page) steps/s', 'p25-p75', 'notes'], rows);
 }
 
 export function detailTables(res: Results): string {

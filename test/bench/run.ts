@@ -5,17 +5,19 @@
 // bench-results/scaling.html. Progress goes to stderr. See docs/performance.md.
 //
 // Environment: BENCH_QUICK=1 (a short smoke run), BENCH_ONLY=a,b (phases: throughput,
-// overhead, overlap, io, scaling, resume, webgl, cpu, node, peers), CHROMIUM_PATH.
+// overhead, overlap, io, scaling, resume, webgl, cpu, node, peers, browserpeers), CHROMIUM_PATH.
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openBrowser, startServer, type BrowserSession } from '../browser/harness';
 import type { BenchApi } from './bench.worker';
-import { log, type ThroughputResult } from './measure';
+import { log, median, type ThroughputResult } from './measure';
 import { DATA_SIZES, FAMILIES, IO, MAIN, SIZES, type BenchCase, type Family } from './models';
-import type { BackendResults, Results, ResumeLoad, ResumeResult } from './report';
-import { computeRatios, detailTables, peerTable, ratioTable, scalingHtml } from './report';
+import type { BackendResults, BrowserPeerResult, Results, ResumeLoad, ResumeResult } from './report';
+import { browserPeerTable, computeRatios, peerGoals, detailTables, peerTable, ratioTable, scalingHtml } from './report';
+import type { BrowserSide } from './browser-peers';
+import { WORKLOAD_LABELS, WORKLOADS, interleaved, type Side } from './peer-workloads';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -35,6 +37,8 @@ const S = {
   scalingSteps: QUICK ? 2 : 5,
   resumeSeq: (QUICK ? ['resume', 'fresh'] : ['resume', 'fresh', 'fresh', 'resume', 'resume', 'fresh']) as ('fresh' | 'resume')[],
   otherThroughput: { rounds: per(QUICK ? 1 : 8, QUICK ? 1 : 4, QUICK ? 1 : 4), K: per(30, 10, 10), warm: per(10, 5, 5) },
+  // Peers in the page: on SwiftShader tabtrain's B step takes ~4 s (723 dispatches), jax-js's ~0.5 s.
+  browserPeers: { rounds: QUICK ? 1 : 5, K: { A: QUICK ? 3 : 10, B: QUICK ? 2 : 4 } },
   node: { rounds: per(QUICK ? 1 : 8, QUICK ? 1 : 4, QUICK ? 1 : 4), K: per(30, 10, 10), growth: 2000 },
 };
 
@@ -215,6 +219,71 @@ async function webgpuPhases(): Promise<void> {
   }
 }
 
+/**
+ * Workloads A and B in the page: tabtrain's engine on WebGPU against jax-js on WebGPU (jit), in
+ * interleaved rounds, with WebGPU dispatches per step counted the same way on both; then
+ * tabtrain's engine on tfjs's wasm backend in the page. A side that cannot start is recorded
+ * with its full error, never with a number.
+ */
+async function browserPeersPhase(): Promise<void> {
+  results.browserPeers = {};
+  const cfg = S.browserPeers;
+  for (const w of WORKLOADS) {
+    const K = cfg.K[w];
+    const r: BrowserPeerResult = { label: WORKLOAD_LABELS[w], stepsPerRound: K, rounds: cfg.rounds, dispatchCounter: await call('dispatchCounter') };
+    results.browserPeers[w] = r;
+    const side = (name: BrowserSide): Side => ({ name, run: (k) => call('peerRun', name, k) });
+    const errs: Record<string, string> = {};
+    try {
+      // WebGPU: tabtrain and jax-js, interleaved
+      const gpuSides: BrowserSide[] = [];
+      for (const name of ['tabtrain-webgpu', 'jax-webgpu'] as const) {
+        log(`browser peers ${w}: opening ${name}`);
+        const o = await call('peerOpen', name, w);
+        if (o.ok) gpuSides.push(name);
+        else {
+          errs[name] = o.reason ?? 'unknown';
+          log(`  ${name} did not start: ${o.reason}`);
+        }
+      }
+      if (gpuSides.length) {
+        log(`browser peers ${w}: ${gpuSides.join(' vs ')}, ${cfg.rounds} rounds x ${K} steps`);
+        const res = await timed(w, 'browserpeers', 'webgpu', () => interleaved(gpuSides.map(side), { rounds: cfg.rounds, K }));
+        for (const [i, name] of gpuSides.entries()) {
+          const perStep = await call('peerDispatches', name); // over the last round's steps
+          const entry = { firstStepMs: res.first[i], rounds: res.perRound[i], stepsPerSec: median(res.perRound[i]), dispatchesPerStep: perStep };
+          if (name === 'tabtrain-webgpu') r.tabtrainWebgpu = entry;
+          else {
+            const losses = await call('peerLosses', name);
+            r.jaxWebgpu = { ...entry, lossFirst: losses[0], lossLast: losses[losses.length - 1] };
+          }
+          log(`  ${name}: ${entry.stepsPerSec.toFixed(2)} steps/s, ${perStep.toFixed(1)} dispatches/step, first step ${entry.firstStepMs.toFixed(0)} ms`);
+          await call('peerClose', name);
+        }
+        if (r.tabtrainWebgpu && r.jaxWebgpu) {
+          r.throughputVsJaxWebgpu = median(r.tabtrainWebgpu.rounds.map((x, i) => x / r.jaxWebgpu!.rounds[i]));
+          r.dispatchesVsJax = r.tabtrainWebgpu.dispatchesPerStep / r.jaxWebgpu.dispatchesPerStep;
+        }
+      }
+      // tfjs wasm in the page (tabtrain's engine on backend 'wasm')
+      log(`browser peers ${w}: tabtrain on tfjs wasm in the page`);
+      const o = await call('peerOpen', 'tabtrain-wasm', w);
+      if (o.ok) {
+        const res = await timed(w, 'browserpeers', 'wasm', () => interleaved([side('tabtrain-wasm')], { rounds: cfg.rounds, K }));
+        r.tabtrainWasm = { firstStepMs: res.first[0], rounds: res.perRound[0], stepsPerSec: median(res.perRound[0]) };
+        log(`  tabtrain-wasm: ${r.tabtrainWasm.stepsPerSec.toFixed(2)} steps/s`);
+        await call('peerClose', 'tabtrain-wasm');
+      } else errs['tabtrain-wasm'] = o.reason ?? 'unknown';
+    } catch (e) {
+      errs.phase = errorOf(e).error;
+    }
+    if (Object.keys(errs).length) {
+      r.errors = errs;
+      for (const [k, v] of Object.entries(errs)) results.errors.push(`browser peers ${w} ${k}: ${v}`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   let commit = 'unknown';
@@ -228,7 +297,7 @@ async function main(): Promise<void> {
     cpus: c.length, cpuModel: c[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform} ${process.arch}`,
     gpu: 'none (WebGPU through SwiftShader, a software Vulkan implementation on the CPU)', commit,
   };
-  const browserPhases = ['throughput', 'overhead', 'overlap', 'io', 'scaling', 'resume', 'webgl', 'cpu'];
+  const browserPhases = ['throughput', 'overhead', 'overlap', 'io', 'scaling', 'resume', 'webgl', 'cpu', 'browserpeers'];
   if (browserPhases.some(want)) {
     log('starting Vite and Chromium');
     const { server, url } = await startServer();
@@ -245,6 +314,7 @@ async function main(): Promise<void> {
         results.browser[name] = b;
         if (b.ok) await throughputPhase(b, S.otherThroughput, () => false);
       }
+      if (want('browserpeers')) await browserPeersPhase();
       await collectLongTasks();
     } catch (e) {
       results.errors.push(`browser: ${errorOf(e).error}`);
@@ -304,6 +374,8 @@ async function main(): Promise<void> {
   console.log(`\ntabtrain bench, ${results.startedAt}, ${results.durationSec.toFixed(0)} s on ${results.machine.summary}\n`);
   console.log(ratioTable(results));
   if (results.peers) console.log(`\nPeers (CPU, this machine):\n${peerTable(results)}`);
+  if (results.browserPeers) console.log(`\nPeers in Chromium (WebGPU on SwiftShader, tfjs wasm):\n${browserPeerTable(results)}`);
+  if (results.peers || results.browserPeers) console.log(`\nPeer ratios:\n${peerGoals(results)}`);
   console.log('\n' + detailTables(results));
   if (results.errors.length) console.log(`\nErrors:\n${results.errors.map((e) => `- ${e}`).join('\n')}`);
   console.log(`\nWrote ${join('bench-results', 'latest.json')} and ${join('bench-results', 'scaling.html')}. Node on Dawn (real GPU): not run, ${results.dawn.why}.`);
