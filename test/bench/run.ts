@@ -8,6 +8,7 @@
 // overhead, overlap, io, scaling, resume, webgl, cpu, node, peers, browserpeers), CHROMIUM_PATH.
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { peersChart } from './peers-chart';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openBrowser, startServer, type BrowserSession } from '../browser/harness';
@@ -45,7 +46,7 @@ const S = {
 const started = Date.now();
 const results: Results = {
   schema: 1, startedAt: new Date().toISOString(), durationSec: 0, machine: {}, settings: { quick: QUICK, only: ONLY ? [...ONLY] : null, ...S },
-  browser: {}, node: {}, dawn: { run: false, why: 'no GPU machine was lent to this task (the device tool reports none), so the Node-on-Dawn part did not run' },
+  browser: {}, node: {}, dawn: { run: false, why: 'it runs apart from this bench, on a GPU machine: `npm run gpu-bundle` builds the one file that carries it (docs/performance.md, GPU); no GPU machine was lent to this task, so it was dry-run on SwiftShader only' },
   ratios: {}, ratiosByBackend: {}, goals: {}, notes: [], errors: [],
 };
 
@@ -371,6 +372,7 @@ async function main(): Promise<void> {
   computeRatios(results);
   writeFileSync(join(OUT, 'latest.json'), JSON.stringify(results, null, 1));
   writeFileSync(join(OUT, 'scaling.html'), scalingHtml(results));
+  if (results.peers || results.browserPeers) writeFileSync(join(OUT, 'peers.svg'), peersChart(results as Parameters<typeof peersChart>[0]));
   console.log(`\ntabtrain bench, ${results.startedAt}, ${results.durationSec.toFixed(0)} s on ${results.machine.summary}\n`);
   console.log(ratioTable(results));
   if (results.peers) console.log(`\nPeers (CPU, this machine):\n${peerTable(results)}`);
