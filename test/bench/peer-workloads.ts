@@ -1,7 +1,7 @@
 // Workloads A and B of the peers comparison (test/bench/peers.ts in Node, browser-peers.ts in the
 // bench worker): tabtrain's trainer for each, with the same math as the other sides (AdamW,
 // weight decay 0.01, clipping at 1, no dropout). Browser-safe: no Node imports.
-import { makeConfig } from '../../src/engine/config';
+import { makeConfig, type RunConfig } from '../../src/engine/config';
 import { Rng } from '../../src/engine/rng';
 import { Trainer } from '../../src/engine/trainer';
 import type { Dataset, TextDataset } from '../../src/engine/data/types';
@@ -22,11 +22,24 @@ function text65(): TextDataset {
   return { kind: 'text', ids, vocab, notes: [], fingerprint: { sha256: 'b'.repeat(64), summary: 'synthetic text, 65 characters', shape: { chars: ids.length } } };
 }
 
-export function trainerFor(w: Workload): Trainer {
-  const ds: Dataset = w === 'A' ? tabular(4096, 64, 10, 7) : text65();
+export function datasetFor(w: Workload): Dataset {
+  return w === 'A' ? tabular(4096, 64, 10, 7) : text65();
+}
+
+/**
+ * The workload's run config. Timed runs keep the defaults (a far target, the loss read every 10
+ * steps, no evaluation); the GPU bench's determinism checks (test/gpu/) end at `steps`, log every
+ * loss and evaluate on the way, so more of the state is compared.
+ */
+export function configFor(w: Workload, ds: Dataset, o: { steps?: number; evalEvery?: number; logEvery?: number } = {}): RunConfig {
   const model = w === 'A' ? { family: 'mlp', hidden: [256, 256], batchSize: 256 } : { family: 'charlm', contextLength: 64, dModel: 64, numLayers: 2, numHeads: 4, batchSize: 16 };
-  const config = makeConfig(ds, { optimizer: 'adamw', lr: 1e-3, weightDecay: 0.01, clipNorm: 1, dropout: 0, logEvery: 10, evalEvery: 1_000_000, steps: 1_000_000, seed: 3, ...model } as Parameters<typeof makeConfig>[1]);
-  return Trainer.create({ config, dataset: ds, runId: `bench-peer-${w}` });
+  const { steps = 1_000_000, evalEvery = 1_000_000, logEvery = 10 } = o;
+  return makeConfig(ds, { optimizer: 'adamw', lr: 1e-3, weightDecay: 0.01, clipNorm: 1, dropout: 0, logEvery, evalEvery, steps, seed: 3, ...model } as Parameters<typeof makeConfig>[1]);
+}
+
+export function trainerFor(w: Workload, runId = `bench-peer-${w}`): Trainer {
+  const ds = datasetFor(w);
+  return Trainer.create({ config: configFor(w, ds), dataset: ds, runId });
 }
 
 /** One side of a comparison: runs k steps, all their work done, and returns the wall time in ms. */
