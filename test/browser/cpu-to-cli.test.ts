@@ -1,11 +1,9 @@
 // A checkpoint trained in the browser (a worker, on the wasm or the CPU backend) resumes
 // bit-identically in the CLI, which keeps the checkpoint's backend.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { decodeCkpt } from '../../src/ckpt/format';
-import { DATASETS, tabtrain, tempDir } from '../support/cli';
-import { diffContents } from '../support/resume-check';
+import { DATASETS, expectCliResumeIdentical } from '../support/cli';
 import { useEnginePage } from './harness';
 
 const engine = useEnginePage();
@@ -22,16 +20,5 @@ it.each(['wasm', 'cpu'])('browser %s checkpoint at step k + CLI resume to N == b
     return e.exportPair(file, { label: 'species' }, o, 5);
   }, [iris, overrides, backend] as const);
   expect(r.backend).toBe(backend);
-  const dir = tempDir();
-  writeFileSync(join(dir, 'k.ckpt'), Uint8Array.from(r.atK));
-  const cli = tabtrain(['resume', join(dir, 'k.ckpt'), '--data', join(DATASETS, 'iris.csv'), '--out', join(dir, 'resumed.ckpt')]);
-  expect(cli.code, cli.stderr).toBe(0);
-  expect(cli.stderr).toContain('resuming at step 5');
-  expect(cli.stderr).not.toContain('not bit-identical');
-  const fromCli = await decodeCkpt(new Uint8Array(readFileSync(join(dir, 'resumed.ckpt'))));
-  const fromBrowser = await decodeCkpt(Uint8Array.from(r.final));
-  const d = diffContents(fromBrowser, fromCli);
-  expect(d.tensors).toEqual([]);
-  expect(d.state).toEqual([]);
-  expect(fromCli.tensors.length).toBeGreaterThan(4);
+  await expectCliResumeIdentical(r, join(DATASETS, 'iris.csv'), 5);
 });

@@ -7,10 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { decodeCkpt } from '../../src/ckpt/format';
 import { Rng } from '../../src/engine/rng';
-import { DATASETS, tabtrain, tempDir } from '../support/cli';
-import { diffContents } from '../support/resume-check';
+import { DATASETS, expectCliResumeIdentical, tempDir } from '../support/cli';
 import { openApp } from './app';
 import { openBrowser, useServer } from './harness';
 
@@ -83,18 +81,8 @@ it.each(WORKLOADS)('engine page, threaded wasm, $name: checkpoint at k + CLI res
     const file = { path: data.split('/').pop()!, bytes: Array.from(readFileSync(data)) };
     const r = await s.page.evaluate(([f, p, o, k]) => (window as any).engine.exportPair(f, p, o, k), [file, w.parse, w.overrides, w.k] as const);
     expect(r.backend).toBe('wasm');
-    writeFileSync(join(dir, 'k.ckpt'), Uint8Array.from(r.atK));
     // the CLI: Node, wasm on one thread (tfjs does not thread in Node)
-    const cli = tabtrain(['resume', join(dir, 'k.ckpt'), '--data', data, '--out', join(dir, 'resumed.ckpt')]);
-    expect(cli.code, cli.stderr).toBe(0);
-    expect(cli.stderr).toContain(`resuming at step ${w.k}`);
-    expect(cli.stderr).not.toContain('not bit-identical');
-    const fromCli = await decodeCkpt(new Uint8Array(readFileSync(join(dir, 'resumed.ckpt'))));
-    const fromBrowser = await decodeCkpt(Uint8Array.from(r.final));
-    const d = diffContents(fromBrowser, fromCli);
-    expect(d.tensors).toEqual([]);
-    expect(d.state).toEqual([]);
-    expect(fromCli.tensors.length).toBeGreaterThan(4);
+    await expectCliResumeIdentical(r, data, w.k);
   } finally {
     await s.close();
   }

@@ -1,9 +1,12 @@
 // Runs the real `tabtrain` bin in a child process, as a person's shell would.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
+import { expect } from 'vitest';
+import { decodeCkpt } from '../../src/ckpt/format';
+import { diffContents } from './resume-check';
 
 export const BIN = resolve('src/cli/bin.mjs');
 /** The sample datasets the repository ships (the app serves the same files): tests need nothing beside the repository. */
@@ -45,4 +48,23 @@ export function writeText(dir: string): string {
   const path = join(dir, 'tiny.txt');
   writeFileSync(path, 'to be or not to be, that is the question. '.repeat(40));
   return path;
+}
+
+/**
+ * A browser-made pair (the checkpoint at step k, and the same run straight to the end) checked
+ * against the CLI: `resume` from the step-k file must end on exactly the straight run's bits.
+ */
+export async function expectCliResumeIdentical(pair: { atK: number[]; final: number[] }, data: string, k: number): Promise<void> {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'k.ckpt'), Uint8Array.from(pair.atK));
+  const cli = tabtrain(['resume', join(dir, 'k.ckpt'), '--data', data, '--out', join(dir, 'resumed.ckpt')]);
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(cli.stderr).toContain(`resuming at step ${k}`);
+  expect(cli.stderr).not.toContain('not bit-identical');
+  const fromCli = await decodeCkpt(new Uint8Array(readFileSync(join(dir, 'resumed.ckpt'))));
+  const fromBrowser = await decodeCkpt(Uint8Array.from(pair.final));
+  const d = diffContents(fromBrowser, fromCli);
+  expect(d.tensors).toEqual([]);
+  expect(d.state).toEqual([]);
+  expect(fromCli.tensors.length).toBeGreaterThan(4);
 }
